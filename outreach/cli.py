@@ -1,0 +1,3 @@
+from flask.cli import AppGroup
+
+contractors_cli = AppGroup("contractors", help="The contractor roster.")

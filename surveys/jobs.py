@@ -1,0 +1,2 @@
+def tick() -> None:
+    pass

@@ -1,0 +1,195 @@
+"""What we ask (Survey, Invitation), what we learn (Response), and the work it makes for
+Support (Ticket) and Care (Alert)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.clock import now
+from core.db import Base
+from core.types import UTCDateTime
+from outreach.models import Contractor
+
+DEFAULT_ONBOARDING_DAYS = [3, 14, 30, 45]
+
+
+class Survey(Base):
+    __tablename__ = "surveys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    question: Mapped[str] = mapped_column(Text)
+    scale_max: Mapped[int] = mapped_column(Integer, default=5)
+    sms_template: Mapped[str] = mapped_column(Text)
+    email_subject: Mapped[str] = mapped_column(String(200))
+    email_template: Mapped[str] = mapped_column(Text)
+    # Days after the assignment start on which the survey goes out, then every
+    # ``pulse_every_days`` until the assignment ends (no recurring pulse when null).
+    onboarding_days: Mapped[list[int]] = mapped_column(
+        JSON, default=lambda: list(DEFAULT_ONBOARDING_DAYS)
+    )
+    pulse_every_days: Mapped[int | None] = mapped_column(Integer)
+    # Local send window, "HH:MM"; clamped to the 08:00-20:00 hard bounds whatever is set.
+    window_start: Mapped[str] = mapped_column(String(5), default="09:00")
+    window_end: Mapped[str] = mapped_column(String(5), default="18:00")
+    weekdays_only: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+
+
+class InvitationStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    ANSWERED = "answered"
+    EXPIRED = "expired"
+    SKIPPED = "skipped"  # opted out or no usable address when its turn came
+
+
+class Invitation(Base):
+    __tablename__ = "invitations"
+    __table_args__ = (
+        UniqueConstraint("survey_id", "contractor_id", "due_on"),
+        Index("ix_invitations_status_due", "status", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"))
+    contractor_id: Mapped[int] = mapped_column(ForeignKey("contractors.id"), index=True)
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default=InvitationStatus.SCHEDULED)
+    channel: Mapped[str] = mapped_column(String(10))
+    reply_token: Mapped[str] = mapped_column(String(32), unique=True)
+    reminder_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    survey: Mapped[Survey] = relationship()
+    contractor: Mapped[Contractor] = relationship()
+
+
+ticket_responses = Table(
+    "ticket_responses",
+    Base.metadata,
+    Column("ticket_id", ForeignKey("tickets.id"), primary_key=True),
+    Column("response_id", ForeignKey("responses.id"), primary_key=True),
+)
+
+alert_responses = Table(
+    "alert_responses",
+    Base.metadata,
+    Column("alert_id", ForeignKey("alerts.id"), primary_key=True),
+    Column("response_id", ForeignKey("responses.id"), primary_key=True),
+)
+
+
+class Response(Base):
+    """One answer: a contractor's reply (one or more messages) and what we read in it."""
+
+    __tablename__ = "responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id"), index=True)
+    contractor_id: Mapped[int | None] = mapped_column(ForeignKey("contractors.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    text: Mapped[str] = mapped_column(Text, default="")
+    rating: Mapped[int | None] = mapped_column(Integer)
+    scale_max: Mapped[int] = mapped_column(Integer, default=5)
+    polarity: Mapped[float] = mapped_column(Float, default=0.0)
+    subjectivity: Mapped[float] = mapped_column(Float, default=0.0)
+    vader_compound: Mapped[float] = mapped_column(Float, default=0.0)
+    negative: Mapped[bool] = mapped_column(Boolean, default=False)
+    category: Mapped[str] = mapped_column(String(32), default="none")
+    quit_intent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Why it was read this way: rules that fired, cues found, unsolicited, unknown sender.
+    flags: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, index=True)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), onupdate=now)
+
+    invitation: Mapped[Invitation | None] = relationship()
+    contractor: Mapped[Contractor | None] = relationship()
+    tickets: Mapped[list[Ticket]] = relationship(
+        secondary=ticket_responses, back_populates="responses"
+    )
+    alerts: Mapped[list[Alert]] = relationship(
+        secondary=alert_responses, back_populates="responses"
+    )
+
+
+class Team(StrEnum):
+    SUPPORT = "support"
+    CARE = "care"
+
+
+class Ticket(Base):
+    """Support's break/fix work: one concrete problem a contractor reported."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_open", "contractor_id", "category", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contractor_id: Mapped[int | None] = mapped_column(ForeignKey("contractors.id"))
+    category: Mapped[str] = mapped_column(String(32))
+    priority: Mapped[str] = mapped_column(String(10))  # urgent | high | normal | low
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open|claimed|resolved
+    team: Mapped[str] = mapped_column(String(10), default=Team.SUPPORT)  # handed to Care and back
+    rule: Mapped[str] = mapped_column(String(80))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    resolution: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, onupdate=now)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    contractor: Mapped[Contractor | None] = relationship()
+    responses: Mapped[list[Response]] = relationship(
+        secondary=ticket_responses, back_populates="tickets", order_by="Response.id"
+    )
+
+
+class Alert(Base):
+    """Care's proactive work: a trend in one contractor's replies (or silence)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_open", "contractor_id", "kind", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contractor_id: Mapped[int | None] = mapped_column(ForeignKey("contractors.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(10))  # urgent | high | normal
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open|acknowledged|resolved
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, onupdate=now)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    contractor: Mapped[Contractor | None] = relationship()
+    responses: Mapped[list[Response]] = relationship(
+        secondary=alert_responses, back_populates="alerts", order_by="Response.id"
+    )
