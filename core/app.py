@@ -9,7 +9,7 @@ from flask import Flask, jsonify
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from core.config import Settings
+from core.config import Settings, activate
 from core.db import db
 from core.queue import queues
 
@@ -40,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=30 * 1024 * 1024,  # Inbound Parse posts carry attachments
     )
     app.config.update(config)
+    activate(settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
     if settings.trust_proxy:
@@ -63,6 +64,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_core_cli(app)
     app.cli.add_command(contractors_cli)
     app.cli.add_command(surveys_cli)
+    from staff.demo import seed_demo_command
+
+    app.cli.add_command(seed_demo_command)
 
     app.add_url_rule("/healthz", "healthz", healthz)
     return app

@@ -162,3 +162,19 @@ def _development_secret() -> str:
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+_active: Settings | None = None
+
+
+def activate(settings: Settings) -> None:
+    """Make ``settings`` the process's settings (create_app does this)."""
+    global _active
+    _active = settings
+
+
+def active() -> Settings:
+    """The settings of this process, for code that runs outside a request, such as RQ jobs."""
+    if _active is None:
+        raise RuntimeError("no settings are active: call create_app() first")
+    return _active

@@ -112,3 +112,20 @@ def _close_request_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+
+
+def insert_ignoring_duplicates(table: Any, dialect_name: str) -> Any:
+    """An INSERT that quietly does nothing when a unique key already exists.
+
+    This is how webhooks stay idempotent without a read before every write: the unique
+    provider id decides, atomically, in the database.
+    """
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+    if dialect_name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table).on_conflict_do_nothing()
+    raise NotImplementedError(f"no insert-or-ignore for {dialect_name}")

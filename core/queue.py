@@ -149,25 +149,6 @@ class Queues:
     def enqueue(self, name: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return self.queue(name).enqueue(func, *args, **kwargs)
 
-    def nudge(self, flag: str, queue_name: str, func: Callable[..., Any]) -> bool:
-        """Make sure one drain job ``func`` is waiting, at the cost of one Redis command.
-
-        The drain job clears ``flag`` before it reads the database, so anything committed
-        before a nudge is either seen by a running drain or causes a new one. This is what
-        lets a webhook answer without paying for a whole RQ enqueue on every request.
-        """
-        if self.connection.set(flag, os.getpid(), nx=True, ex=600):
-            try:
-                self.queue(queue_name).enqueue(func, job_timeout=600)
-            except BaseException:
-                self.connection.delete(flag)
-                raise
-            return True
-        return False
-
-    def clear_nudge(self, flag: str) -> None:
-        self.connection.delete(flag)
-
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
@@ -178,3 +159,86 @@ class Queues:
 
 
 queues = Queues()
+
+
+class Drain:
+    """Wakes one reader job for many writers, at almost no cost to the writers.
+
+    Writers (webhooks) commit a row, then call :meth:`nudge`. The reader (an RQ job running
+    :meth:`run`) reads until the database has nothing left for it. A Redis flag says "a reader
+    is queued or running"; only the writer that sets it enqueues the job.
+
+    A writer that has seen the flag within the last ``quiet`` seconds does not ask Redis again.
+    That is safe because a reader, after clearing the flag, keeps looking for ``quiet`` seconds
+    more (plus a margin): anything committed by a writer that skipped its nudge is committed
+    before that last look. Under steady load, each web process touches Redis a few times a
+    second instead of on every request, and one reader keeps going. Should Redis be down, the
+    row is stored all the same, and the tick's sweep calls :meth:`nudge` later.
+    """
+
+    all: list[Drain] = []
+
+    def __init__(
+        self,
+        flag: str,
+        queue_name: str,
+        job: str,
+        *,
+        quiet: float = 0.2,
+        linger: float = 0.5,
+        poll: float = 0.05,
+    ) -> None:
+        self.flag = flag
+        self.queue_name = queue_name
+        self.job = job
+        self.quiet = quiet
+        self.linger = linger
+        self.poll = poll
+        self._seen_until = 0.0  # monotonic time until which this process may skip nudges
+        Drain.all.append(self)
+
+    def nudge(self) -> bool:
+        """Make sure a reader will look soon. Returns True when this call enqueued one."""
+        now_ = time.monotonic()
+        if now_ < self._seen_until:
+            return False
+        connection = queues.connection
+        created = bool(connection.set(self.flag, os.getpid(), nx=True, ex=600))
+        if created:
+            try:
+                queues.queue(self.queue_name).enqueue(self.job, job_timeout=600)
+            except BaseException:
+                connection.delete(self.flag)
+                raise
+        self._seen_until = now_ + self.quiet
+        return created
+
+    def forget(self) -> None:
+        """Drop what this process knows of the flag (after a fork, or in tests)."""
+        self._seen_until = 0.0
+
+    def run(self, read_batch: Callable[[], int]) -> int:
+        """Call ``read_batch`` (which returns how many items it handled) until nothing is left.
+
+        Returns the total handled.
+        """
+        total = 0
+
+        def drain_for(seconds: float) -> None:
+            nonlocal total
+            deadline = time.monotonic() + seconds
+            while True:
+                handled = read_batch()
+                total += handled
+                if handled:
+                    deadline = time.monotonic() + seconds
+                elif time.monotonic() >= deadline:
+                    return
+                else:
+                    time.sleep(self.poll)
+
+        drain_for(self.linger)
+        queues.connection.delete(self.flag)
+        # Writers that saw the flag just before it went may have skipped their nudge.
+        drain_for(self.quiet * 2)
+        return total

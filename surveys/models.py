@@ -82,6 +82,9 @@ class Invitation(Base):
     channel: Mapped[str] = mapped_column(String(10))
     reply_token: Mapped[str] = mapped_column(String(32), unique=True)
     reminder_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Provider refusals that asked us to come back later (429, 5xx), and when to.
+    send_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -17,7 +17,7 @@ from core import migrate
 from core.app import create_app, import_models
 from core.config import Settings
 from core.db import Base, db
-from core.queue import EmbeddedRedis, queues
+from core.queue import Drain, EmbeddedRedis, queues
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_POSTGRES_URL") else [])
 
@@ -85,6 +85,8 @@ def _empty_tables() -> None:
 def app(settings: Settings, redis_conn: redis.Redis):  # type: ignore[no-untyped-def]
     app = create_app({"SETTINGS": settings, "TESTING": True})
     _empty_tables()
+    for drain in Drain.all:
+        drain.forget()  # each test starts with an empty Redis
     yield app
     queues.close()
 

@@ -129,6 +129,8 @@ def upgrade() -> None:
     sa.Column('channel', sa.String(length=10), nullable=False),
     sa.Column('reply_token', sa.String(length=32), nullable=False),
     sa.Column('reminder_count', sa.Integer(), nullable=False),
+    sa.Column('send_attempts', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('not_before', core.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', core.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('sent_at', core.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('answered_at', core.types.UTCDateTime(timezone=True), nullable=True),

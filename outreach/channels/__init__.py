@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from core.config import Settings
 
 
 class Failure(StrEnum):
@@ -68,3 +71,12 @@ class Channel(Protocol):
             ChannelError: the provider refused or could not be reached.
         """
         ...
+
+
+def channels_for(settings: Settings) -> dict[str, Channel]:
+    """The provider channels by name ("sms", "email"), pointed where ``settings`` say."""
+    # Imported here so the protocol module stays free of the provider SDKs.
+    from outreach.channels.sendgrid_email import SendGridEmail
+    from outreach.channels.twilio_sms import TwilioSMS
+
+    return {"sms": TwilioSMS(settings), "email": SendGridEmail(settings)}

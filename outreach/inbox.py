@@ -1,0 +1,102 @@
+"""Storing what contractors send us, exactly once, before anything else happens to it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from core.clock import now
+from core.config import Settings
+from core.db import insert_ignoring_duplicates
+from core.queue import INBOUND, Drain
+from outreach import consent
+from outreach.keywords import Keyword, classify
+from outreach.models import Channel, Direction, Message
+
+# Named by path: the job reads replies, which is the surveys package's business.
+INBOUND_DRAIN = Drain("pulse:drain:inbound", INBOUND, "surveys.jobs.process_inbound")
+
+
+@dataclass(frozen=True)
+class Received:
+    stored: bool  # False: we had this provider id already, nothing changed
+    id: int | None
+    keyword: Keyword | None
+    needs_processing: bool
+
+
+def _row(params: dict[str, Any], channel: str, provider_id: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "direction": Direction.INBOUND.value,
+        "channel": channel,
+        "provider_id": provider_id,
+        "status": "received",
+        "payload": params,
+        "created_at": now(),
+        "process_attempts": 0,
+        **extra,
+    }
+
+
+def receive_sms(engine: Engine, params: dict[str, str], settings: Settings) -> Received:
+    """Store one inbound SMS webhook's parameters; act on consent keywords at once.
+
+    Consent keywords are settled here, not in a worker, so that a STOP takes effect before any
+    send that a worker may be about to make.
+    """
+    body = params.get("Body", "")
+    row = _row(
+        params,
+        Channel.SMS,
+        params["MessageSid"],
+        from_address=params["From"],
+        to_address=params.get("To", ""),
+        body=body,
+    )
+    keyword = classify(body)
+    if keyword is None:
+        stmt = insert_ignoring_duplicates(Message.__table__, engine.dialect.name)
+        with engine.begin() as connection:
+            result = connection.execute(stmt.returning(Message.__table__.c.id), row)
+            new_id = result.scalar()
+        return Received(stored=new_id is not None, id=new_id, keyword=None, needs_processing=True)
+
+    with Session(engine) as session, session.begin():
+        stmt = insert_ignoring_duplicates(Message.__table__, engine.dialect.name)
+        row["processed_at"] = now()
+        new_id = session.execute(stmt.returning(Message.__table__.c.id), row).scalar()
+        if new_id is not None:
+            address = params["From"]
+            if keyword is Keyword.OPT_OUT:
+                consent.record_opt_out(session, address, Channel.SMS, source="keyword")
+            elif keyword is Keyword.OPT_IN:
+                consent.record_opt_in(session, address, Channel.SMS)
+    return Received(stored=new_id is not None, id=new_id, keyword=keyword, needs_processing=False)
+
+
+def nudge_processing() -> bool:
+    """Make sure a worker reads stored inbound messages soon; see :class:`core.queue.Drain`."""
+    return INBOUND_DRAIN.nudge()
+
+
+def confirmation_text(keyword: Keyword, settings: Settings) -> str:
+    program = settings.program_name
+    if keyword is Keyword.OPT_OUT:
+        return (
+            f"{program}: you are unsubscribed and will get no more messages. "
+            "Reply START to subscribe again."
+        )
+    if keyword is Keyword.OPT_IN:
+        return f"{program}: you are subscribed again. Reply HELP for help, STOP to opt out."
+    return help_text(settings)
+
+
+def help_text(settings: Settings) -> str:
+    # CTIA: name the program, the frequency, how to stop, the rates notice and a contact.
+    return (
+        f"{settings.program_name}: short surveys about your assignment, about 2 msgs/month. "
+        f"Reply STOP to opt out. Msg & data rates may apply. Help: {settings.support_contact}"
+    )

@@ -1,0 +1,94 @@
+"""Staff accounts: creating them and checking a password. No Flask here."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from staff.models import Role, StaffUser
+
+MIN_PASSWORD_LENGTH = 8  # NIST SP 800-63B minimum
+
+# Checked against when the email is unknown, so a wrong email costs as long as a wrong
+# password and the response time does not tell which accounts exist.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+class AccountError(ValueError):
+    """An account cannot be created as asked; the message names the field."""
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def check_email(email: str) -> str:
+    """Return the normalised email.
+
+    Raises:
+        AccountError: the email is empty, too long or not shaped like name@domain.
+    """
+    value = normalise_email(email)
+    local, at, domain = value.partition("@")
+    if not at or not local or "." not in domain or any(c.isspace() for c in value):
+        raise AccountError(f"email {email!r} is not an email address")
+    if len(value) > 320:
+        raise AccountError("email is longer than 320 characters")
+    return value
+
+
+def check_role(role: str) -> Role:
+    try:
+        return Role(role.strip().lower())
+    except ValueError:
+        choices = ", ".join(r.value for r in Role)
+        raise AccountError(f"role {role!r} is not one of {choices}") from None
+
+
+def check_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    return password
+
+
+def find_by_email(session: Session, email: str) -> StaffUser | None:
+    query = select(StaffUser).where(func.lower(StaffUser.email) == normalise_email(email))
+    return session.scalars(query).first()
+
+
+def create_user(session: Session, email: str, role: str, password: str) -> StaffUser:
+    """Add a staff user to ``session`` (the caller commits).
+
+    Raises:
+        AccountError: bad email, role or password, or the email is already taken.
+    """
+    address = check_email(email)
+    user_role = check_role(role)
+    check_password(password)
+    if find_by_email(session, address) is not None:
+        raise AccountError(f"a staff user with email {address} already exists")
+    user = StaffUser(email=address, role=user_role.value, active=True)
+    user.set_password(password)
+    try:
+        # A savepoint, so losing a race for the same email leaves the caller's session usable.
+        with session.begin_nested():
+            session.add(user)
+    except IntegrityError:
+        raise AccountError(f"a staff user with email {address} already exists") from None
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> tuple[StaffUser | None, bool]:
+    """Check a sign-in attempt.
+
+    Returns:
+        ``(user, ok)``: the account the email names (None when unknown) and whether the
+        password is right for an active account.
+    """
+    user = find_by_email(session, email)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None, False
+    return user, user.check_password(password) and user.active

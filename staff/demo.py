@@ -1,0 +1,154 @@
+"""Demo data for `make run`: a roster spread around the globe, a survey, and staff logins."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.config import INSTANCE_DIR
+from core.db import db
+from outreach.models import Channel, Contractor
+from outreach.schedule import local_today
+from staff.models import Role, StaffUser
+from surveys.models import Survey
+
+DEMO_SURVEY_KEY = "demo-pulse"
+# Zones about three hours apart, so that at any moment some contractors are inside the
+# 08:00-20:00 window (they get their text at once) and some are not (theirs waits).
+DEMO_ROSTER = [
+    ("DEMO-001", "Ana Lima", "+14155550101", "America/Los_Angeles", "Acme Logistics", "Dana Reyes"),
+    ("DEMO-002", "Ben Carter", "+12125550102", "America/New_York", "Acme Logistics", "Dana Reyes"),
+    ("DEMO-003", "Chen Wei", "+18085550103", "Pacific/Honolulu", "Northwind Health", "Sam Okafor"),
+    ("DEMO-004", "Dara Nolan", "+442079460104", "Europe/London", "Northwind Health", "Sam Okafor"),
+    ("DEMO-005", "Eva Novak", "+493012340105", "Europe/Berlin", "Acme Logistics", "Sam Okafor"),
+    ("DEMO-006", "Farah Iqbal", "+912212340106", "Asia/Kolkata", "Northwind Health", "Dana Reyes"),
+    ("DEMO-007", "Goro Sato", "+81312340107", "Asia/Tokyo", "Acme Logistics", "Dana Reyes"),
+    (
+        "DEMO-008",
+        "Holly Grant",
+        "+61212340108",
+        "Australia/Sydney",
+        "Northwind Health",
+        "Sam Okafor",
+    ),
+    (
+        "DEMO-009",
+        "Ivan Petrov",
+        "+15125550109",
+        "America/Chicago",
+        "Northwind Health",
+        "Dana Reyes",
+    ),
+    (
+        "DEMO-010",
+        "Julia Souza",
+        "+551112340110",
+        "America/Sao_Paulo",
+        "Acme Logistics",
+        "Sam Okafor",
+    ),
+]
+DEMO_STAFF = [
+    ("admin@example.com", Role.ADMIN),
+    ("support@example.com", Role.SUPPORT),
+    ("care@example.com", Role.CARE),
+]
+
+
+def seed_survey(session: Session) -> Survey:
+    survey = session.scalar(select(Survey).where(Survey.key == DEMO_SURVEY_KEY))
+    if survey is None:
+        survey = Survey(
+            key=DEMO_SURVEY_KEY,
+            name="Assignment pulse",
+            question="How is your assignment going, 1-5?",
+            scale_max=5,
+            sms_template=(
+                "Hi {first_name}, how is your assignment at {client} going? "
+                "Reply 1-{scale_max} (5 = great) and tell us anything we can fix. "
+                "Reply STOP to opt out."
+            ),
+            email_subject="How is your assignment at {client} going?",
+            email_template=(
+                "Hi {first_name},\n\nHow is your assignment at {client} going? "
+                "Reply to this email with a number from 1 to {scale_max} (5 = great) "
+                "and anything we can fix.\n"
+            ),
+            onboarding_days=[3, 14, 30, 45],
+            pulse_every_days=14,
+            # Every day, so a demo started at the weekend shows sends too; the hard
+            # 08:00-20:00 local bounds still apply.
+            weekdays_only=False,
+            window_start="08:00",
+            window_end="20:00",
+        )
+        session.add(survey)
+    return survey
+
+
+def seed_roster(session: Session) -> int:
+    existing = set(session.scalars(select(Contractor.external_id)))
+    created = 0
+    for external_id, name, phone, timezone, client, manager in DEMO_ROSTER:
+        if external_id in existing:
+            continue
+        # Day 3 of the assignment in their own zone: the first onboarding pulse is due today.
+        start = local_today(timezone) - timedelta(days=3)
+        session.add(
+            Contractor(
+                external_id=external_id,
+                name=name,
+                phone=phone,
+                email=f"{name.split()[0].lower()}@example.com",
+                timezone=timezone,
+                channel=Channel.SMS,
+                start_date=start,
+                end_date=start + timedelta(days=180),
+                client=client,
+                account_manager=manager,
+            )
+        )
+        created += 1
+    return created
+
+
+def seed_staff(session: Session, passwords_file: Path) -> dict[str, str]:
+    """Create the demo logins once; their passwords are kept in instance/ to print each run."""
+    known: dict[str, str] = {}
+    if passwords_file.exists():
+        for line in passwords_file.read_text().splitlines():
+            email, _, password = line.partition(" ")
+            known[email] = password
+    for email, role in DEMO_STAFF:
+        user = session.scalar(select(StaffUser).where(StaffUser.email == email))
+        if user is None or email not in known:
+            known[email] = secrets.token_urlsafe(9)
+            if user is None:
+                user = StaffUser(email=email, role=role)
+                session.add(user)
+            user.set_password(known[email])
+    passwords_file.parent.mkdir(parents=True, exist_ok=True)
+    passwords_file.write_text("".join(f"{e} {p}\n" for e, p in known.items()))
+    passwords_file.chmod(0o600)
+    return known
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo_command() -> None:
+    """Seed the demo roster, survey and staff logins (safe to run again)."""
+    with db.session() as session:
+        seed_survey(session)
+        created = seed_roster(session)
+        logins = seed_staff(session, INSTANCE_DIR / "demo-logins.txt")
+    click.echo(f"demo: {created} contractors added, survey '{DEMO_SURVEY_KEY}'")
+    base = current_app.config["SETTINGS"].public_base_url
+    for email, password in logins.items():
+        click.echo(f"demo login: {email} / {password}  ({base}/staff/)")

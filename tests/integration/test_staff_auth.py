@@ -1,0 +1,200 @@
+"""Signing in and out, roles, and CSRF, through the Flask test client with CSRF switched on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from staff.models import AuditEvent
+from tests.factories import (
+    DEFAULT_STAFF_PASSWORD,
+    make_alert,
+    make_staff_user,
+    make_ticket,
+)
+from tests.staff_helpers import csrf_token, sign_in
+
+
+def _events(session: Session, action: str) -> list[AuditEvent]:
+    session.expire_all()
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+def _signed_in(client: Any) -> bool:
+    return client.get("/staff/replies").status_code == 200
+
+
+def test_sign_in_with_right_password_redirects_to_flagged_replies(
+    app: Flask, client: Any, session: Session
+) -> None:
+    user = make_staff_user(session, email="sam@example.com", role="support")
+    session.commit()
+
+    answer = sign_in(client, "Sam@Example.com ", DEFAULT_STAFF_PASSWORD)
+
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "/staff/replies"
+    page = client.get("/staff/replies")
+    assert page.status_code == 200
+    assert "sam@example.com" in page.get_data(as_text=True)
+    [event] = _events(session, "sign_in")
+    assert event.staff_user_id == user.id
+
+
+def test_sign_in_with_wrong_password_stays_signed_out_and_is_audited(
+    app: Flask, client: Any, session: Session
+) -> None:
+    user = make_staff_user(session, email="sam@example.com")
+    session.commit()
+
+    answer = sign_in(client, "sam@example.com", "not the password")
+
+    assert answer.status_code == 200
+    assert "do not match an active account" in answer.get_data(as_text=True)
+    assert not _signed_in(client)
+    [event] = _events(session, "sign_in_failed")
+    assert event.staff_user_id == user.id
+    assert "email" not in event.detail
+    assert _events(session, "sign_in") == []
+
+
+def test_sign_in_with_unknown_email_fails_like_a_wrong_password(
+    app: Flask, client: Any, session: Session
+) -> None:
+    answer = sign_in(client, "nobody@example.com", DEFAULT_STAFF_PASSWORD)
+
+    assert answer.status_code == 200
+    assert "do not match an active account" in answer.get_data(as_text=True)
+    [event] = _events(session, "sign_in_failed")
+    assert event.staff_user_id is None
+    assert event.detail["email"] == "nobody@example.com"
+
+
+def test_sign_in_of_switched_off_account_is_refused(
+    app: Flask, client: Any, session: Session
+) -> None:
+    make_staff_user(session, email="gone@example.com", active=False)
+    session.commit()
+
+    answer = sign_in(client, "gone@example.com", DEFAULT_STAFF_PASSWORD)
+
+    assert answer.status_code == 200
+    assert not _signed_in(client)
+
+
+def test_sign_in_returns_to_the_page_asked_for_but_never_off_site(
+    app: Flask, session: Session
+) -> None:
+    make_staff_user(session, email="sam@example.com")
+    session.commit()
+
+    here = app.test_client()
+    answer = sign_in(here, "sam@example.com", DEFAULT_STAFF_PASSWORD, next="/staff/tickets/7")
+    assert answer.headers["Location"] == "/staff/tickets/7"
+
+    away = app.test_client()
+    answer = sign_in(away, "sam@example.com", DEFAULT_STAFF_PASSWORD, next="//evil.example/x")
+    assert answer.headers["Location"] == "/staff/replies"
+
+
+def test_sign_out_ends_the_session(app: Flask, client: Any, session: Session) -> None:
+    user = make_staff_user(session)
+    session.commit()
+    sign_in(client, user.email, DEFAULT_STAFF_PASSWORD)
+    token = csrf_token(client.get("/staff/replies").get_data(as_text=True))
+
+    answer = client.post("/staff/sign-out", data={"csrf_token": token})
+
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "/staff/sign-in"
+    assert not _signed_in(client)
+    [event] = _events(session, "sign_out")
+    assert event.staff_user_id == user.id
+
+
+def test_staff_routes_send_anonymous_visitors_to_sign_in(app: Flask, client: Any) -> None:
+    # Every staff route, read from the URL map, so routes added later are covered too.
+    token = csrf_token(client.get("/staff/sign-in").get_data(as_text=True))
+    checked = []
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("staff.") or rule.endpoint in {
+            "staff.sign_in",
+            "staff.static",
+        }:
+            continue
+        built = rule.build(dict.fromkeys(rule.arguments, 1))
+        assert built is not None
+        url = built[1]
+        methods = rule.methods or set()
+        if "GET" in methods:
+            answer = client.get(url)
+        else:
+            answer = client.post(url, data={"csrf_token": token})
+        assert answer.status_code == 302, url
+        assert answer.headers["Location"].startswith("/staff/sign-in?next="), url
+        checked.append(url)
+    assert {"/staff/", "/staff/replies", "/staff/tickets/1", "/staff/alerts/1"} <= set(checked)
+    assert "/staff/sign-out" in checked
+
+
+def test_ticket_and_alert_pages_answer_403_to_the_wrong_role(app: Flask, session: Session) -> None:
+    support_ticket = make_ticket(session, team="support")
+    care_ticket = make_ticket(session, team="care")
+    alert = make_alert(session)
+    users = {role: make_staff_user(session, role=role) for role in ("support", "care", "admin")}
+    session.commit()
+    expected = {
+        ("support", f"/staff/tickets/{support_ticket.id}"): 200,
+        ("support", f"/staff/tickets/{care_ticket.id}"): 200,
+        ("support", f"/staff/alerts/{alert.id}"): 403,
+        ("care", f"/staff/tickets/{support_ticket.id}"): 403,
+        ("care", f"/staff/tickets/{care_ticket.id}"): 200,  # handed to Care
+        ("care", f"/staff/alerts/{alert.id}"): 200,
+        ("admin", f"/staff/tickets/{support_ticket.id}"): 200,
+        ("admin", f"/staff/tickets/{care_ticket.id}"): 200,
+        ("admin", f"/staff/alerts/{alert.id}"): 200,
+    }
+    clients = {}
+    for role, user in users.items():
+        clients[role] = app.test_client()
+        sign_in(clients[role], user.email, DEFAULT_STAFF_PASSWORD)
+
+    got = {(role, url): clients[role].get(url).status_code for role, url in expected}
+
+    assert got == expected
+
+
+def test_post_without_csrf_token_is_refused(app: Flask, client: Any, session: Session) -> None:
+    user = make_staff_user(session)
+    session.commit()
+
+    answer = client.post(
+        "/staff/sign-in", data={"email": user.email, "password": DEFAULT_STAFF_PASSWORD}
+    )
+    assert answer.status_code == 400
+    assert "expired or did not come from this site" in answer.get_data(as_text=True)
+    assert not _signed_in(client)
+
+    sign_in(client, user.email, DEFAULT_STAFF_PASSWORD)
+    assert client.post("/staff/sign-out").status_code == 400
+    assert client.post("/staff/sign-out", data={"csrf_token": "forged"}).status_code == 400
+    assert _signed_in(client)
+
+
+def test_webhook_blueprints_skip_csrf_even_when_registered_after_staff(app: Flask) -> None:
+    late_webhooks = Blueprint("late_webhooks", __name__, url_prefix="/late-hooks")
+    late_forms = Blueprint("late_forms", __name__, url_prefix="/late-forms")
+    late_webhooks.add_url_rule("/in", "receive", lambda: "stored", methods=["POST"])
+    late_forms.add_url_rule("/in", "receive", lambda: "stored", methods=["POST"])
+    app.register_blueprint(late_webhooks)
+    app.register_blueprint(late_forms)
+    client = app.test_client()
+
+    assert client.post("/late-hooks/in", data={"Body": "hi"}).status_code == 200
+    assert client.post("/late-forms/in", data={"Body": "hi"}).status_code == 400
+    # Registered before staff: an unsigned Twilio post is refused by its signature check
+    # (403), not by CSRF (400).
+    assert client.post("/webhooks/twilio/sms", data={"Body": "hi"}).status_code == 403
