@@ -65,6 +65,12 @@ class Database:
         self._engine = make_engine(url)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
 
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+        self._engine = None
+        self._sessions = None
+
     @property
     def engine(self) -> Engine:
         if self._engine is None:

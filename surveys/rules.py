@@ -64,7 +64,7 @@ class Ruleset:
 def compile_pattern(pattern: str) -> re.Pattern[str]:
     """Compile one pattern of the rules dialect (see the header of rules.toml)."""
     source = pattern.strip()
-    source = source.replace(" ... ", f"\0GAP\0")
+    source = source.replace(" ... ", "\0GAP\0")
     source = re.sub(r"(?<=\w)\*", r"\\w*", source)
     source = source.replace("'", "'?").replace("#", _NUMBER)
     source = re.sub(r" +", r"\\s+", source)
@@ -72,12 +72,15 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w']){source}(?!\w)", re.IGNORECASE)
 
 
-def _require(table: dict[str, Any], key: str, kind: type, where: str) -> Any:
+def _require(table: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    if not isinstance(table, dict):
+        raise RulesError(f"{where}: must be a table")
     if key not in table:
         raise RulesError(f"{where}: missing field '{key}'")
     value = table[key]
-    if not isinstance(value, kind):
-        raise RulesError(f"{where}: field '{key}' must be a {kind.__name__}")
+    if not isinstance(value, kind) or isinstance(value, bool):
+        name = "number" if isinstance(kind, tuple) else kind.__name__
+        raise RulesError(f"{where}: field '{key}' must be a {name}")
     return value
 
 

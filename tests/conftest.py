@@ -46,7 +46,9 @@ def _reset_postgres(url: str) -> None:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A database whose schema was built by running the Alembic migrations."""
     if request.param == "sqlite":
         path: Path = tmp_path_factory.mktemp("db") / "pulse.sqlite3"
@@ -57,7 +59,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
         _reset_postgres(url)
     migrate.upgrade(url)
-    return url
+    yield url
+    db.dispose()  # close pooled connections before the interpreter does it noisily
 
 
 @pytest.fixture

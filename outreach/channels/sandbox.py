@@ -563,15 +563,8 @@ class Sandbox:
             endpoint, args = adapter.match()
             response = getattr(self, f"_on_{endpoint}")(request, **args)
         except HTTPException as exc:
-            response = _json(
-                {
-                    "code": 20404 if exc.code == 404 else None,
-                    "message": exc.description,
-                    "more_info": "https://www.twilio.com/docs/errors/20404",
-                    "status": exc.code,
-                },
-                exc.code or 500,
-            )
+            status = exc.code or 500
+            response = _twilio_error(status, 20404 if status == 404 else None, str(exc.description))
         return response(environ, start_response)
 
     def _on_health(self, request: Request) -> Response:

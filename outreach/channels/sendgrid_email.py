@@ -95,6 +95,9 @@ class SendGridEmail:
         return mail
 
     def send(self, message: OutboundMessage) -> SendResult:
+        if "@" not in message.to:
+            # The SDK would take it for a display name and fail building the request.
+            raise ChannelError(f"not an email address: {message.to!r}", failure=Failure.BAD_ADDRESS)
         try:
             response = self.client.send(self.build(message))
         except HTTPError as exc:

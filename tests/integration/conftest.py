@@ -57,7 +57,7 @@ def live(settings: Settings, redis_conn: redis.Redis, fast_drains: None) -> Iter
     for drain in Drain.all:
         drain.forget()
     holder["app"] = app
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield Live(app=app, url=url, sandbox=sandbox, redis=redis_conn)

@@ -10,6 +10,7 @@ from rq import Queue
 from sqlalchemy import func, select
 
 from core.db import db
+from core.queue import queues
 from outreach.models import Contractor, Message
 from surveys.models import Alert, Invitation, Response, Survey, Ticket
 from tests.conftest import FrozenClock
@@ -120,21 +121,18 @@ def test_loop_status_callback_moves_invitation_forward_only(
 
 
 def test_loop_reply_stored_while_redis_is_down_is_read_after_the_sweep(
-    live: Live, clock: FrozenClock
+    live: Live, clock: FrozenClock, redis_url: str
 ) -> None:
     _seed()
     _tick(live)
     queues.close()
-    live.app.config["SETTINGS"]  # the app keeps its settings; only Redis goes away
-    from core.queue import queues as q
-
-    q.configure("redis://127.0.0.1:1")  # nothing listens there
+    queues.configure("redis://127.0.0.1:1/0")  # Redis is gone: nothing listens there
     assert live.sandbox.reply(PHONE, "5 great week") == 200
     assert _count(Message) == 2  # the survey text and the stored reply
     assert _count(Response) == 0
 
-    q.configure(live.redis.connection_pool.connection_kwargs.get("path") and
-                f"unix://{live.redis.connection_pool.connection_kwargs['path']}" or "")
+    queues.close()
+    queues.configure(redis_url)  # Redis is back
     _tick(live)  # the sweep notices the waiting reply and wakes a reader
     with db.session() as session:
         assert session.scalars(select(Response)).one().rating == 5

@@ -9,8 +9,3 @@ def test_migrations_match_models_with_no_difference(app) -> None:  # type: ignor
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
 
-
-def test_healthz_reports_database_and_redis_ok(client) -> None:  # type: ignore[no-untyped-def]
-    reply = client.get("/healthz")
-    assert reply.status_code == 200
-    assert reply.get_json() == {"status": "ok", "db": "ok", "redis": "ok"}

@@ -1,0 +1,115 @@
+"""Everything we read in one reply: rating, tone, the problem it reports, quit intent, opt-out.
+
+Pure functions, no database: the worker, the ``surveys analyze`` command and the benchmark all
+call :func:`analyze`, so what staff measure is what runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from outreach.keywords import Keyword, classify
+from surveys import rules, sentiment
+from surveys.rules import CATEGORIES
+from surveys.scoring import extract_rating
+
+__all__ = ["CATEGORIES", "Analysis", "analyze"]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    rating: int | None  # on the survey's scale
+    polarity: float  # TextBlob
+    subjectivity: float  # TextBlob
+    vader_compound: float  # VADER
+    negative: bool
+    category: str  # one of CATEGORIES
+    rule: str | None  # id of the rules.toml rule that set the category
+    priority: str | None  # urgent|high|normal|low from rules.toml, None for "none"
+    quit_intent: bool
+    opt_out: bool
+    cues: tuple[str, ...]  # why we read it so, for staff: the words that mattered
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("polarity", "subjectivity", "vader_compound"):
+            data[key] = round(data[key], 4)
+        data["cues"] = list(self.cues)
+        return data
+
+
+def _quote(text: str) -> str:
+    return " ".join(text.split())
+
+
+def analyze(text: str, scale_max: int = 5) -> Analysis:
+    """Read one reply. ``scale_max`` is the top of the survey's rating scale."""
+    ruleset = rules.ruleset()
+    keyword = classify(text)
+    rating = extract_rating(text, scale_max)
+    prepared = sentiment.prepare(text)
+    scores = sentiment.score_prepared(prepared)
+    cues: list[str] = []
+
+    category, rule_id, priority = "none", None, None
+    for rule in ruleset.tickets:
+        match = rule.search(prepared)
+        if match:
+            category, rule_id, priority = rule.category, rule.id, rule.priority
+            cues.append(f"{rule.category}: {_quote(match.group())}")
+            break
+
+    quit_intent = False
+    for rule in ruleset.quit_intent:
+        match = rule.search(prepared)
+        if match:
+            quit_intent = True
+            cues.append(f"quit intent: {_quote(match.group())}")
+            break
+
+    problem_cue = False
+    for rule in ruleset.problem_cues:
+        match = rule.search(prepared)
+        if match:
+            problem_cue = True
+            cues.append(f"problem: {_quote(match.group())}")
+
+    share = rating / scale_max if rating is not None else None
+    low_rating = share is not None and share <= ruleset.low_rating_share
+    if low_rating:
+        cues.append(f"low rating: {rating} of {scale_max}")
+
+    tone_negative = (
+        scores.polarity < ruleset.polarity_below or scores.compound <= ruleset.compound_at_most
+    )
+    if tone_negative and (
+        # Carrier keywords ("stop", "cancel", "end") are negative words to VADER, not to us.
+        keyword is not None
+        or (share is not None and share >= ruleset.high_rating_share)
+        or any(rule.search(prepared) for rule in ruleset.all_clear)
+    ):
+        tone_negative = False
+    if tone_negative:
+        cues.append(f"negative tone: TextBlob {scores.polarity:.2f}, VADER {scores.compound:.2f}")
+
+    negative = (
+        low_rating
+        or tone_negative
+        or problem_cue
+        or quit_intent
+        or category in ruleset.problem_categories
+    )
+    return Analysis(
+        rating=rating,
+        polarity=scores.polarity,
+        subjectivity=scores.subjectivity,
+        vader_compound=scores.compound,
+        negative=negative,
+        category=category,
+        rule=rule_id,
+        priority=priority,
+        quit_intent=quit_intent,
+        opt_out=keyword is Keyword.OPT_OUT,
+        cues=tuple(cues),
+    )
