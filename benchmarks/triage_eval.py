@@ -20,10 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from textblob import TextBlob  # noqa: E402
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer  # noqa: E402
+from textblob import TextBlob
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from surveys.analysis import CATEGORIES, Analysis, analyze  # noqa: E402
+from surveys.analysis import CATEGORIES, Analysis, analyze
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

@@ -31,7 +31,7 @@ from twilio.request_validator import RequestValidator  # noqa: E402
 from core import migrate  # noqa: E402
 from core.queue import EmbeddedRedis  # noqa: E402
 
-TOKEN = "bench-auth-token"
+TOKEN = "bench-auth-token"  # noqa: S105 - a made-up token for a local run
 
 
 def _free_port() -> int:
@@ -79,8 +79,9 @@ def _client(port: int, path: str, count: int, queue: mp.Queue) -> None:  # type:
 def run_load(port: int, path: str, total: int, clients: int) -> dict[str, float]:
     queue: mp.Queue = mp.Queue()  # type: ignore[type-arg]
     per_client = total // clients
-    procs = [mp.Process(target=_client, args=(port, path, per_client, queue))
-             for _ in range(clients)]
+    procs = [
+        mp.Process(target=_client, args=(port, path, per_client, queue)) for _ in range(clients)
+    ]
     started = time.perf_counter()
     for p in procs:
         p.start()
@@ -111,14 +112,33 @@ def main() -> int:
         url = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
         migrate.upgrade(url)
         port = _free_port()
-        env = dict(os.environ, DATABASE_URL=url, REDIS_URL=redis_server.url,
-                   TWILIO_AUTH_TOKEN=TOKEN, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
-                   PYTHONPATH=str(ROOT))
+        env = dict(
+            os.environ,
+            DATABASE_URL=url,
+            REDIS_URL=redis_server.url,
+            TWILIO_AUTH_TOKEN=TOKEN,
+            PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
+            PYTHONPATH=str(ROOT),
+        )
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(args.workers), "--worker-class", "gthread", "--threads", "2",
-             "--log-level", "warning", "benchmarks.bench_app:app"],
-            cwd=ROOT, env=env,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(args.workers),
+                "--worker-class",
+                "gthread",
+                "--threads",
+                "2",
+                "--log-level",
+                "warning",
+                "benchmarks.bench_app:app",
+            ],
+            cwd=ROOT,
+            env=env,
         )
         try:
             deadline = time.monotonic() + 30
@@ -136,8 +156,9 @@ def main() -> int:
             # Interleaved rounds, so drift on a shared machine hits both sides alike.
             for _ in range(args.rounds):
                 bare_runs.append(run_load(port, "/bare", args.requests, args.clients))
-                hook_runs.append(run_load(port, "/webhooks/twilio/sms", args.requests,
-                                          args.clients))
+                hook_runs.append(
+                    run_load(port, "/webhooks/twilio/sms", args.requests, args.clients)
+                )
         finally:
             server.terminate()
             server.wait(10)
@@ -148,13 +169,17 @@ def main() -> int:
     bare_rps, hook_rps = med(bare_runs, "rps"), med(hook_runs, "rps")
     bare_p99, hook_p99 = med(bare_runs, "p99_ms"), med(hook_runs, "p99_ms")
     errors = sum(r["errors"] for r in bare_runs + hook_runs)
-    print(f"gunicorn gthread, {args.workers} workers x 2 threads; {args.clients} client "
-          f"processes; {args.requests} requests a round, {args.rounds} rounds (median)")
+    print(
+        f"gunicorn gthread, {args.workers} workers x 2 threads; {args.clients} client "
+        f"processes; {args.requests} requests a round, {args.rounds} rounds (median)"
+    )
     print(f"{'endpoint':<24}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
     print(f"{'bare Flask':<24}{bare_rps:>10.0f}{med(bare_runs, 'p50_ms'):>10.2f}{bare_p99:>10.2f}")
     print(f"{'SMS webhook':<24}{hook_rps:>10.0f}{med(hook_runs, 'p50_ms'):>10.2f}{hook_p99:>10.2f}")
-    print(f"throughput ratio webhook/bare: {hook_rps / bare_rps:.2f}x   "
-          f"p99 ratio: {hook_p99 / bare_p99:.2f}x   errors: {errors:.0f}")
+    print(
+        f"throughput ratio webhook/bare: {hook_rps / bare_rps:.2f}x   "
+        f"p99 ratio: {hook_p99 / bare_p99:.2f}x   errors: {errors:.0f}"
+    )
     return 1 if errors else 0
 
 

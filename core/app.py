@@ -16,8 +16,6 @@ from core.queue import queues
 
 def import_models() -> None:
     """Import every module that defines tables, so metadata (and Alembic) sees them all."""
-    import outreach.models
-    import staff.models
     import surveys.models  # noqa: F401
 
 
@@ -42,6 +40,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config)
     activate(settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # The SDK logs every request and its headers at INFO.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 
     if settings.trust_proxy:
         # Behind a TLS proxy the signed URL is the public one; see PROVIDERS.md.

@@ -80,15 +80,11 @@ class Settings:
     )
     default_region: str = field(default="US", metadata=_env("DEFAULT_PHONE_REGION", _region))
     program_name: str = field(default="Contractor Pulse", metadata=_env("PROGRAM_NAME"))
-    support_contact: str = field(
-        default="support@example.com", metadata=_env("SUPPORT_CONTACT")
-    )
+    support_contact: str = field(default="support@example.com", metadata=_env("SUPPORT_CONTACT"))
 
     # Twilio. With no account SID the SDK is pointed at the sandbox.
     twilio_account_sid: str = field(default="", metadata=_env("TWILIO_ACCOUNT_SID"))
-    twilio_auth_token: str = field(
-        default="sandbox-auth-token", metadata=_env("TWILIO_AUTH_TOKEN")
-    )
+    twilio_auth_token: str = field(default="sandbox-auth-token", metadata=_env("TWILIO_AUTH_TOKEN"))
     twilio_from_number: str = field(default="+15005550006", metadata=_env("TWILIO_FROM_NUMBER"))
     twilio_messaging_service_sid: str = field(
         default="", metadata=_env("TWILIO_MESSAGING_SERVICE_SID")
@@ -104,9 +100,7 @@ class Settings:
     sendgrid_inbound_secret: str = field(
         default="sandbox-inbound-secret", metadata=_env("SENDGRID_INBOUND_SECRET")
     )
-    sendgrid_event_public_key: str = field(
-        default="", metadata=_env("SENDGRID_EVENT_PUBLIC_KEY")
-    )
+    sendgrid_event_public_key: str = field(default="", metadata=_env("SENDGRID_EVENT_PUBLIC_KEY"))
     # Where the provider stand-in listens when no real credentials are set.
     sandbox_url: str = field(default="http://127.0.0.1:5055", metadata=_env("SANDBOX_URL", _url))
 

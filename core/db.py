@@ -109,7 +109,8 @@ def request_session() -> Session:
 
     if "db_session" not in g:
         g.db_session = db.new_session()
-    return g.db_session  # type: ignore[no-any-return]
+    session: Session = g.db_session
+    return session
 
 
 def _close_request_session(_exc: BaseException | None) -> None:

@@ -32,8 +32,9 @@ def _flask(*args: str) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
-    parser.add_argument("--sandbox-port", type=int,
-                        default=int(os.environ.get("SANDBOX_PORT", "5055")))
+    parser.add_argument(
+        "--sandbox-port", type=int, default=int(os.environ.get("SANDBOX_PORT", "5055"))
+    )
     parser.add_argument("--no-seed", action="store_true", help="do not seed the demo data")
     args = parser.parse_args(argv)
 
@@ -51,8 +52,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"redis: using REDIS_URL {settings.redis_url}")
     else:
         if settings.redis_url:
-            print(f"redis: REDIS_URL {settings.redis_url} is not reachable; "
-                  "starting the embedded redis-server instead")
+            print(
+                f"redis: REDIS_URL {settings.redis_url} is not reachable; "
+                "starting the embedded redis-server instead"
+            )
         embedded = EmbeddedRedis(INSTANCE_DIR / "redis").start()
         env["REDIS_URL"] = embedded.url
         print(f"redis: embedded redis-server at {embedded.url}")
@@ -65,19 +68,39 @@ def main(argv: list[str] | None = None) -> int:
     children: dict[str, subprocess.Popen[bytes]] = {}
     if settings.uses_twilio_sandbox or settings.uses_sendgrid_sandbox:
         children["sandbox"] = subprocess.Popen(  # noqa: S603
-            _python_cmd("-m", "outreach.channels.sandbox", "--port", str(args.sandbox_port),
-                        "--app-url", env["PUBLIC_BASE_URL"]),
-            env=env, cwd=ROOT,
+            _python_cmd(
+                "-m",
+                "outreach.channels.sandbox",
+                "--port",
+                str(args.sandbox_port),
+                "--app-url",
+                env["PUBLIC_BASE_URL"],
+            ),
+            env=env,
+            cwd=ROOT,
         )
     children["web"] = subprocess.Popen(  # noqa: S603
-        _python_cmd("-m", "gunicorn", "--bind", f"127.0.0.1:{args.port}", "--workers", "2",
-                    "--access-logfile", "-", "wsgi:app"),
-        env=env, cwd=ROOT,
+        _python_cmd(
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--workers",
+            "2",
+            "--access-logfile",
+            "-",
+            "wsgi:app",
+        ),
+        env=env,
+        cwd=ROOT,
     )
     children["worker"] = subprocess.Popen(_flask("worker"), env=env, cwd=ROOT)  # noqa: S603
     children["cron"] = subprocess.Popen(_flask("cron"), env=env, cwd=ROOT)  # noqa: S603
-    print(f"Contractor Pulse on http://127.0.0.1:{args.port}/staff/ "
-          f"(sandbox {env['SANDBOX_URL']}); Ctrl-C stops everything.", flush=True)
+    print(
+        f"Contractor Pulse on http://127.0.0.1:{args.port}/staff/ "
+        f"(sandbox {env['SANDBOX_URL']}); Ctrl-C stops everything.",
+        flush=True,
+    )
 
     stopping = False
 
@@ -92,8 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         while not stopping:
             for name, child in children.items():
                 if child.poll() is not None:
-                    print(f"{name} exited with status {child.returncode}; stopping",
-                          file=sys.stderr)
+                    print(
+                        f"{name} exited with status {child.returncode}; stopping", file=sys.stderr
+                    )
                     stopping, status = True, 1
                     break
             time.sleep(0.5)

@@ -24,8 +24,8 @@ from core.clock import now
 from core.db import db
 from core.queue import OUTBOUND, Drain
 from outreach import consent
-from outreach.consent import Reach
 from outreach.channels import Channel, ChannelError, Failure, OutboundMessage
+from outreach.consent import Reach
 from outreach.models import Channel as ChannelName
 from outreach.models import Contractor, Direction, Message
 from outreach.schedule import in_send_window
@@ -33,9 +33,7 @@ from surveys.models import Invitation, InvitationStatus, Survey
 
 log = logging.getLogger(__name__)
 
-OUTBOUND_DRAIN = Drain(
-    "pulse:drain:outbound", OUTBOUND, "outreach.delivery.dispatch", linger=0.0
-)
+OUTBOUND_DRAIN = Drain("pulse:drain:outbound", OUTBOUND, "outreach.delivery.dispatch", linger=0.0)
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
 # After this long in "sending" with no provider answer, a send is presumed lost, not retried.
@@ -108,7 +106,7 @@ def _claim(session: Session, invitation_id: int) -> bool:
         .values(status=InvitationStatus.SENDING, status_changed_at=now())
     )
     session.commit()
-    return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
+    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 def _outbound(
@@ -166,8 +164,9 @@ def send_invitation(
     invitation = session.get_one(Invitation, invitation_id)
     contractor, survey = invitation.contractor, invitation.survey
 
-    order = [invitation.channel] + [c for c in (ChannelName.SMS, ChannelName.EMAIL)
-                                     if c != invitation.channel]
+    order = [invitation.channel] + [
+        c for c in (ChannelName.SMS, ChannelName.EMAIL) if c != invitation.channel
+    ]
     for channel_name in order:
         address = contractor.phone if channel_name == ChannelName.SMS else contractor.email
         reach = consent.reach(session, address)
@@ -195,11 +194,13 @@ def send_invitation(
             message.status = "failed"
             message.error_code = exc.code
             if exc.failure is Failure.OPTED_OUT:
-                consent.record_opt_out(session, message.to_address, channel_name, source=exc.code
-                                       or "provider")
+                consent.record_opt_out(
+                    session, message.to_address, channel_name, source=exc.code or "provider"
+                )
             elif exc.failure is Failure.BAD_ADDRESS:
-                consent.mark_invalid(session, message.to_address, channel_name,
-                                     reason=exc.code or "provider")
+                consent.mark_invalid(
+                    session, message.to_address, channel_name, reason=exc.code or "provider"
+                )
             elif exc.failure is Failure.RETRY:
                 # The provider did not take it, so handing it back to the schedule is safe.
                 retry_later(invitation, exc.retry_after)
@@ -281,9 +282,12 @@ def sendable_invitation_ids(session: Session, limit: int = 500) -> list[int]:
     pairs = session.execute(
         waiting.with_only_columns(Contractor.timezone, Invitation.survey_id).distinct()
     ).all()
-    surveys = {s.id: s for s in session.scalars(
-        select(Survey).where(Survey.id.in_({survey_id for _, survey_id in pairs}))
-    )}
+    surveys = {
+        s.id: s
+        for s in session.scalars(
+            select(Survey).where(Survey.id.in_({survey_id for _, survey_id in pairs}))
+        )
+    }
     open_now = [
         and_(Contractor.timezone == timezone, Invitation.survey_id == survey_id)
         for timezone, survey_id in pairs
@@ -291,9 +295,11 @@ def sendable_invitation_ids(session: Session, limit: int = 500) -> list[int]:
     ]
     if not open_now:
         return []
-    return list(session.scalars(
-        waiting.where(or_(*open_now)).order_by(Invitation.due_on, Invitation.id).limit(limit)
-    ))
+    return list(
+        session.scalars(
+            waiting.where(or_(*open_now)).order_by(Invitation.due_on, Invitation.id).limit(limit)
+        )
+    )
 
 
 def give_up_lost_sends(session: Session) -> int:
@@ -307,7 +313,7 @@ def give_up_lost_sends(session: Session) -> int:
         )
         .values(status=InvitationStatus.FAILED, status_changed_at=now())
     )
-    return result.rowcount  # type: ignore[attr-defined, no-any-return]
+    return result.rowcount  # type: ignore[attr-defined]
 
 
 def nudge_dispatch() -> bool:
@@ -320,7 +326,7 @@ def dispatch() -> int:
 
     settings = config.active()
     channels = channels_for(settings)
-    senders = {
+    senders: dict[str, str] = {
         ChannelName.SMS: settings.twilio_messaging_service_sid or settings.twilio_from_number,
         ChannelName.EMAIL: settings.sendgrid_from_email,
     }
@@ -331,7 +337,10 @@ def dispatch() -> int:
         for invitation_id in ids:
             with db.session() as session:
                 send_invitation(
-                    session, invitation_id, channels, senders=senders,
+                    session,
+                    invitation_id,
+                    channels,
+                    senders=senders,
                     reply_domain=settings.sendgrid_inbound_domain,
                 )
         return len(ids)

@@ -61,7 +61,7 @@ def is_due(survey: Survey, start: date, end: date | None, day: date) -> bool:
         return True
     every = survey.pulse_every_days
     last = max(onboarding, default=0)
-    return bool(every) and offset > last and (offset - last) % every == 0
+    return every is not None and every > 0 and offset > last and (offset - last) % every == 0
 
 
 def due_dates(survey: Survey, start: date, end: date | None, until: date) -> Iterator[date]:
@@ -87,15 +87,20 @@ def plan_invitations(
 
     Returns the number of invitations created; existing ones are left as they are.
     """
-    surveys = list(surveys if surveys is not None else session.scalars(
-        select(Survey).where(Survey.active.is_(True))
-    ))
+    surveys = list(
+        surveys
+        if surveys is not None
+        else session.scalars(select(Survey).where(Survey.active.is_(True)))
+    )
     if not surveys:
         return 0
     current = now()
     contractors = session.execute(
         select(
-            Contractor.id, Contractor.timezone, Contractor.start_date, Contractor.end_date,
+            Contractor.id,
+            Contractor.timezone,
+            Contractor.start_date,
+            Contractor.end_date,
             Contractor.channel,
         ).where(Contractor.status == "active")
     ).all()
@@ -111,17 +116,19 @@ def plan_invitations(
                 expires_at = expiry(day, timezone, stale_days)
                 if expires_at <= current:
                     continue
-                rows.append({
-                    "survey_id": survey.id,
-                    "contractor_id": contractor_id,
-                    "due_on": day,
-                    "status": InvitationStatus.SCHEDULED.value,
-                    "channel": channel,
-                    "reply_token": secrets.token_hex(8),
-                    "reminder_count": 0,
-                    "created_at": current,
-                    "expires_at": expires_at,
-                })
+                rows.append(
+                    {
+                        "survey_id": survey.id,
+                        "contractor_id": contractor_id,
+                        "due_on": day,
+                        "status": InvitationStatus.SCHEDULED.value,
+                        "channel": channel,
+                        "reply_token": secrets.token_hex(8),
+                        "reminder_count": 0,
+                        "created_at": current,
+                        "expires_at": expires_at,
+                    }
+                )
     if not rows:
         return 0
     table = Invitation.__table__
@@ -138,4 +145,4 @@ def expire_stale(session: Session) -> int:
         .where(Invitation.status == InvitationStatus.SCHEDULED, Invitation.expires_at <= current)
         .values(status=InvitationStatus.EXPIRED, status_changed_at=current)
     )
-    return result.rowcount  # type: ignore[attr-defined, no-any-return]
+    return result.rowcount  # type: ignore[attr-defined]

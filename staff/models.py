@@ -39,7 +39,7 @@ class StaffUser(UserMixin, Base):
         return check_password_hash(self.password_hash, password)
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         return self.active
 
 

@@ -50,11 +50,13 @@ def analyze(text: str, scale_max: int = 5) -> Analysis:
     rating = extract_rating(text, scale_max)
     prepared = sentiment.prepare(text)
     scores = sentiment.score_prepared(prepared)
+    lowered = prepared.lower()
+    keys = rules.word_keys(lowered)
     cues: list[str] = []
 
     category, rule_id, priority = "none", None, None
     for rule in ruleset.tickets:
-        match = rule.search(prepared)
+        match = rule.search(lowered, keys)
         if match:
             category, rule_id, priority = rule.category, rule.id, rule.priority
             cues.append(f"{rule.category}: {_quote(match.group())}")
@@ -62,7 +64,7 @@ def analyze(text: str, scale_max: int = 5) -> Analysis:
 
     quit_intent = False
     for rule in ruleset.quit_intent:
-        match = rule.search(prepared)
+        match = rule.search(lowered, keys)
         if match:
             quit_intent = True
             cues.append(f"quit intent: {_quote(match.group())}")
@@ -70,7 +72,7 @@ def analyze(text: str, scale_max: int = 5) -> Analysis:
 
     problem_cue = False
     for rule in ruleset.problem_cues:
-        match = rule.search(prepared)
+        match = rule.search(lowered, keys)
         if match:
             problem_cue = True
             cues.append(f"problem: {_quote(match.group())}")
@@ -87,7 +89,7 @@ def analyze(text: str, scale_max: int = 5) -> Analysis:
         # Carrier keywords ("stop", "cancel", "end") are negative words to VADER, not to us.
         keyword is not None
         or (share is not None and share >= ruleset.high_rating_share)
-        or any(rule.search(prepared) for rule in ruleset.all_clear)
+        or any(rule.search(lowered, keys) for rule in ruleset.all_clear)
     ):
         tone_negative = False
     if tone_negative:

@@ -27,8 +27,8 @@ _ANSWERABLE = (InvitationStatus.SENT, InvitationStatus.DELIVERED, InvitationStat
 
 def find_contractor(session: Session, message: Message) -> Contractor | None:
     column = Contractor.phone if message.channel == Channel.SMS else Contractor.email
-    address = message.from_address if message.channel == Channel.SMS else (
-        message.from_address.lower()
+    address = (
+        message.from_address if message.channel == Channel.SMS else (message.from_address.lower())
     )
     return session.scalar(
         select(Contractor).where(func.lower(column) == address.lower()).order_by(Contractor.id)
@@ -71,7 +71,7 @@ def claim(session: Session, message_id: int) -> bool:
         .where(Message.id == message_id, Message.processed_at.is_(None))
         .values(processed_at=now())
     )
-    return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
+    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 def process_message(session: Session, message_id: int) -> Response | None:
@@ -121,15 +121,17 @@ def process_message(session: Session, message_id: int) -> Response | None:
         "from": message.from_address if contractor is None else None,
     }
     response.flagged = bool(
-        analysis.negative or analysis.category != "none" or analysis.quit_intent
+        analysis.negative
+        or analysis.category != "none"
+        or analysis.quit_intent
         or contractor is None
     )
     session.flush()
     message.response_id = response.id
     message.invitation_id = response.invitation_id
-    if response.invitation is not None:
-        if advance_invitation(response.invitation, InvitationStatus.ANSWERED):
-            response.invitation.answered_at = now()
+    invitation = response.invitation
+    if invitation is not None and advance_invitation(invitation, InvitationStatus.ANSWERED):
+        invitation.answered_at = now()
     triage.apply(session, response, analysis)
     return response
 

@@ -3,6 +3,11 @@
 Staff write patterns in a small, readable dialect of regular expressions (the file's header
 explains it); this module turns each into a compiled regex and checks every table, naming the
 rule and field at fault when something is wrong.
+
+Speed: Python's regex engine has no multi-pattern search, and trying some 300 patterns at every
+word of every reply would cost more than TextBlob and VADER together. So each pattern also
+records the first letters its matches can start with, and a reply only tries the patterns whose
+first letters begin one of its words.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from re import _constants as _c  # type: ignore[attr-defined]
+from re import _parser  # type: ignore[attr-defined]
 from typing import Any
 
 RULES_PATH = Path(__file__).with_name("rules.toml")
@@ -31,6 +38,7 @@ PRIORITIES = ("urgent", "high", "normal", "low")
 _NUMBER = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|a few|a couple|several|many)"
 # "...": up to six words in between, inside one sentence.
 _GAP = r"(?:[^\w.!?]+[\w']+){0,6}?[^\w.!?]+"
+_WORD = re.compile(r"[a-z0-9]+")
 
 
 class RulesError(ValueError):
@@ -38,14 +46,32 @@ class RulesError(ValueError):
 
 
 @dataclass(frozen=True)
+class Pattern:
+    regex: re.Pattern[str]
+    # The first one to three letters any match starts with; None when they cannot be known.
+    keys: frozenset[str] | None
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
-    regex: re.Pattern[str]
+    patterns: tuple[Pattern, ...]
     category: str = "none"
     priority: str | None = None
 
-    def search(self, text: str) -> re.Match[str] | None:
-        return self.regex.search(text)
+    def search(self, text: str, keys: frozenset[str] | None = None) -> re.Match[str] | None:
+        """The first match in lower-case ``text``.
+
+        Pass ``keys=word_keys(text)`` when searching many rules in one text.
+        """
+        if keys is None:
+            keys = word_keys(text)
+        for pattern in self.patterns:
+            if pattern.keys is None or not pattern.keys.isdisjoint(keys):
+                match = pattern.regex.search(text)
+                if match:
+                    return match
+        return None
 
 
 @dataclass(frozen=True)
@@ -61,15 +87,115 @@ class Ruleset:
     high_rating_share: float
 
 
-def compile_pattern(pattern: str) -> re.Pattern[str]:
-    """Compile one pattern of the rules dialect (see the header of rules.toml)."""
-    source = pattern.strip()
+def word_keys(text: str) -> frozenset[str]:
+    """The first one, two and three letters of every word in lower-case ``text``."""
+    return frozenset([word[:n] for word in _WORD.findall(text) for n in (1, 2, 3)])
+
+
+def _lower(source: str) -> str:
+    # Patterns run on lower-case text; their escapes keep their case (\W is not \w).
+    return re.sub(r"\\.|[A-Z]+", lambda m: m[0] if m[0][0] == "\\" else m[0].lower(), source)
+
+
+def translate(pattern: str) -> str:
+    """One pattern of the rules dialect (see the header of rules.toml) as a Python regex."""
+    source = _lower(pattern.strip())
     source = source.replace(" ... ", "\0GAP\0")
     source = re.sub(r"(?<=\w)\*", r"\\w*", source)
     source = source.replace("'", "'?").replace("#", _NUMBER)
-    source = re.sub(r" +", r"\\s+", source)
+    source = re.sub(r"\[[^\]]*\]| +", lambda m: m[0] if m[0][0] == "[" else r"\s+", source)
     source = source.replace("\0GAP\0", _GAP)
-    return re.compile(rf"(?<![\w']){source}(?!\w)", re.IGNORECASE)
+    return rf"\b(?:{source})(?!\w)"
+
+
+def compile_pattern(pattern: str) -> Pattern:
+    source = translate(pattern)
+    return Pattern(regex=re.compile(source), keys=_first_keys(source))
+
+
+class _Unknown(Exception):
+    pass
+
+
+# Letters read so far of a match's first word, and how that word ends: None (still reading),
+# "=" (a whole word: a space, an apostrophe or the pattern's end follows) or "" (only its start
+# is fixed, as in "harass*").
+_State = tuple[str, str | None]
+_PREFIX_LENGTHS = (1, 2, 3)
+
+
+def _first_keys(source: str) -> frozenset[str] | None:
+    # Reads the parse tree of Python's own regex compiler (a private module): should it ever
+    # change shape, the pattern is simply tried on every reply.
+    try:
+        states = _walk(_parser.parse(source), {("", None)})
+    except (_Unknown, AttributeError, TypeError, ValueError, re.error):
+        return None
+    keys = set()
+    for word, end in states:
+        if not word:
+            return None
+        keys.add(f"={word}" if end != "" else word[: _PREFIX_LENGTHS[-1]])
+    return frozenset(keys)
+
+
+def _walk(items: Any, states: set[_State]) -> set[_State]:
+    for op, av in items:
+        if all(end is not None for _, end in states):
+            break
+        if op in (_c.AT, _c.ASSERT, _c.ASSERT_NOT):
+            continue  # zero width
+        following: set[_State] = set()
+        for word, end in states:
+            following |= {(word, end)} if end is not None else _step(op, av, word)
+        states = following
+    return states
+
+
+def _chars(op: Any, av: Any) -> str | None:
+    """The characters one LITERAL or IN item matches; None for anything else."""
+    if op is _c.LITERAL:
+        return chr(av)
+    if op is not _c.IN:
+        return None
+    chars = ""
+    for item_op, item_av in av:
+        if item_op is _c.LITERAL:
+            chars += chr(item_av)
+        elif item_op is _c.CATEGORY and item_av is _c.CATEGORY_DIGIT:
+            chars += "0123456789"
+        elif item_op is _c.RANGE and item_av[1] - item_av[0] < 26:
+            chars += "".join(map(chr, range(item_av[0], item_av[1] + 1)))
+        else:
+            return None
+    return chars
+
+
+def _step(op: Any, av: Any, word: str) -> set[_State]:
+    chars = _chars(op, av)
+    if chars is not None:
+        if chars and all(ch.isalnum() for ch in chars):
+            return {(word + ch, None) for ch in chars}
+        if word and not any(ch.isalnum() for ch in chars):
+            return {(word, "=")}  # a space, a hyphen or an apostrophe ends the word
+        raise _Unknown
+    if op is _c.SUBPATTERN:
+        return _walk(av[-1], {(word, None)})
+    if op is _c.ATOMIC_GROUP:
+        return _walk(av, {(word, None)})
+    if op is _c.BRANCH:
+        return set().union(*(_walk(branch, {(word, None)}) for branch in av[1]))
+    if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", None)):
+        low, high, sub = av
+        states = _walk(sub, {(word, None)})
+        if high != 1:  # more rounds could lengthen the word: only its start is sure
+            states = {(w, "" if end is None else end) for w, end in states}
+        if low == 0:
+            states.add((word, None))
+        return states
+    if word:
+        return {(word, "")}  # \w*, \s+ or "." after known letters: those letters still lead
+    raise _Unknown
 
 
 def _require(table: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
@@ -100,17 +226,14 @@ def _rules(data: dict[str, Any], section: str, *, ticket: bool = False) -> list[
         patterns = _require(table, "patterns", list, where)
         if not patterns or not all(isinstance(p, str) and p.strip() for p in patterns):
             raise RulesError(f"{where}: field 'patterns' must be a list of non-empty strings")
-        try:
-            regex = compile_pattern("|".join(f"(?:{p.strip()})" for p in patterns))
-        except re.error:
-            for p in patterns:  # name the one pattern that does not compile
-                try:
-                    compile_pattern(p)
-                except re.error as exc:
-                    raise RulesError(f"{where}: pattern {p!r} does not compile: {exc}") from exc
-            raise
+        compiled = []
+        for pattern in patterns:
+            try:
+                compiled.append(compile_pattern(pattern))
+            except re.error as exc:
+                raise RulesError(f"{where}: pattern {pattern!r} does not compile: {exc}") from exc
         if not ticket:
-            rules.append(Rule(id=rule_id, regex=regex))
+            rules.append(Rule(id=rule_id, patterns=tuple(compiled)))
             continue
         category = _require(table, "category", str, where)
         if category not in CATEGORIES or category == "none":
@@ -118,11 +241,14 @@ def _rules(data: dict[str, Any], section: str, *, ticket: bool = False) -> list[
         priority = _require(table, "priority", str, where)
         if priority not in PRIORITIES:
             raise RulesError(f"{where}: priority must be one of {', '.join(PRIORITIES)}")
-        rules.append(Rule(id=rule_id, regex=regex, category=category, priority=priority))
+        rules.append(
+            Rule(id=rule_id, patterns=tuple(compiled), category=category, priority=priority)
+        )
     return rules
 
 
 def parse(text: str) -> Ruleset:
+    """Check and compile the rules in ``text`` (the contents of a rules.toml)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -130,24 +256,24 @@ def parse(text: str) -> Ruleset:
     tickets = _rules(data, "rule", ticket=True)
     tickets.sort(key=lambda rule: PRIORITIES.index(rule.priority or "low"))  # stable: file order
 
-    categories = data.get("categories", {})
-    problems = _require(categories, "problems", list, "rules.toml [categories]")
+    problems = _require(data.get("categories", {}), "problems", list, "rules.toml [categories]")
     unknown = [c for c in problems if c not in CATEGORIES or c == "none"]
     if unknown:
         raise RulesError(f"rules.toml [categories]: unknown problems {unknown}")
 
     sentiment = data.get("sentiment", {})
     where = "rules.toml [sentiment]"
+    number = (int, float)
     return Ruleset(
         tickets=tuple(tickets),
         quit_intent=tuple(_rules(data, "quit_intent")),
         problem_cues=tuple(_rules(data, "problem_cue")),
         all_clear=tuple(_rules(data, "all_clear")),
         problem_categories=frozenset(problems),
-        polarity_below=float(_require(sentiment, "polarity_below", (int, float), where)),
-        compound_at_most=float(_require(sentiment, "compound_at_most", (int, float), where)),
-        low_rating_share=float(_require(sentiment, "low_rating_share", (int, float), where)),
-        high_rating_share=float(_require(sentiment, "high_rating_share", (int, float), where)),
+        polarity_below=float(_require(sentiment, "polarity_below", number, where)),
+        compound_at_most=float(_require(sentiment, "compound_at_most", number, where)),
+        low_rating_share=float(_require(sentiment, "low_rating_share", number, where)),
+        high_rating_share=float(_require(sentiment, "high_rating_share", number, where)),
     )
 
 

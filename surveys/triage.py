@@ -116,13 +116,19 @@ def apply(session: Session, response: Response, analysis: Analysis) -> Triage:
         previous = _previous_rating(session, response)
         if previous is not None and is_low(previous.rating, previous.scale_max):
             result.alerts.append(
-                raise_alert(session, response, "low_rating_streak", "high",
-                            "two low ratings in a row")
+                raise_alert(
+                    session, response, "low_rating_streak", "high", "two low ratings in a row"
+                )
             )
     tenure = (response.created_at or now()).date() - contractor.start_date
     if analysis.negative and tenure <= timedelta(days=EARLY_TENURE_DAYS):
         result.alerts.append(
-            raise_alert(session, response, "early_tenure", "high",
-                        f"negative reply {tenure.days} days into the assignment")
+            raise_alert(
+                session,
+                response,
+                "early_tenure",
+                "high",
+                f"negative reply {tenure.days} days into the assignment",
+            )
         )
     return result

@@ -22,5 +22,6 @@ class FakeChannel:
         if self.failures:
             raise self.failures.popleft()
         self.sent.append(message)
-        return SendResult(provider_id=f"{self.name}-{len(self.sent)}-{message.message_id}",
-                          status="queued")
+        return SendResult(
+            provider_id=f"{self.name}-{len(self.sent)}-{message.message_id}", status="queued"
+        )

@@ -100,4 +100,3 @@ def status_callback() -> tuple[str, int]:
             message_id=message_id,
         )
     return "", 204
-

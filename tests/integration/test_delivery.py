@@ -29,14 +29,27 @@ def channels() -> dict[str, FakeChannel]:
 
 
 def _setup(session: Session, **contractor: object) -> Invitation:
-    session.add(Survey(
-        key="pulse", name="Pulse", question="?", sms_template="Hi {first_name}, 1-{scale_max}?",
-        email_subject="Hi", email_template="Hi {first_name}", onboarding_days=[3],
-    ))
+    session.add(
+        Survey(
+            key="pulse",
+            name="Pulse",
+            question="?",
+            sms_template="Hi {first_name}, 1-{scale_max}?",
+            email_subject="Hi",
+            email_template="Hi {first_name}",
+            onboarding_days=[3],
+        )
+    )
     values: dict[str, object] = {
-        "external_id": "C-1", "name": "Rosa Diaz", "phone": "+12125550147",
-        "email": "rosa@example.com", "timezone": "America/New_York", "channel": "sms",
-        "start_date": date(2026, 2, 27), "client": "Acme", "account_manager": "Dana",
+        "external_id": "C-1",
+        "name": "Rosa Diaz",
+        "phone": "+12125550147",
+        "email": "rosa@example.com",
+        "timezone": "America/New_York",
+        "channel": "sms",
+        "start_date": date(2026, 2, 27),
+        "client": "Acme",
+        "account_manager": "Dana",
     }
     values.update(contractor)
     session.add(Contractor(**values))
@@ -47,8 +60,9 @@ def _setup(session: Session, **contractor: object) -> Invitation:
 
 
 def _send(session: Session, invitation: Invitation, channels: dict[str, FakeChannel]) -> str:
-    return send_invitation(session, invitation.id, channels, senders=SENDERS,
-                           reply_domain="reply.example.com")
+    return send_invitation(
+        session, invitation.id, channels, senders=SENDERS, reply_domain="reply.example.com"
+    )
 
 
 def test_plan_invitations_run_twice_creates_each_invitation_once(
@@ -82,8 +96,7 @@ def test_send_invitation_to_bad_number_falls_back_to_email(
     session: Session, clock: FrozenClock, channels: dict[str, FakeChannel]
 ) -> None:
     invitation = _setup(session)
-    channels["sms"].fail_next(ChannelError("not mobile", failure=Failure.BAD_ADDRESS,
-                                           code="21614"))
+    channels["sms"].fail_next(ChannelError("not mobile", failure=Failure.BAD_ADDRESS, code="21614"))
     assert _send(session, invitation, channels) == "sent"
     [email] = channels["email"].sent
     assert email.reply_to == f"reply+{invitation.reply_token}@reply.example.com"
@@ -95,8 +108,7 @@ def test_send_invitation_after_21610_records_opt_out_and_never_retries_sms(
     session: Session, clock: FrozenClock, channels: dict[str, FakeChannel]
 ) -> None:
     invitation = _setup(session, email=None)
-    channels["sms"].fail_next(ChannelError("unsubscribed", failure=Failure.OPTED_OUT,
-                                           code="21610"))
+    channels["sms"].fail_next(ChannelError("unsubscribed", failure=Failure.OPTED_OUT, code="21610"))
     assert _send(session, invitation, channels) == "skipped"
     stored = session.scalars(select(Consent)).one()
     assert stored.opted_out and stored.source == "21610"
@@ -107,8 +119,9 @@ def test_send_invitation_rate_limited_goes_back_to_schedule_with_backoff(
     session: Session, clock: FrozenClock, channels: dict[str, FakeChannel]
 ) -> None:
     invitation = _setup(session)
-    channels["sms"].fail_next(ChannelError("429", failure=Failure.RETRY, code="20429",
-                                           retry_after=30))
+    channels["sms"].fail_next(
+        ChannelError("429", failure=Failure.RETRY, code="20429", retry_after=30)
+    )
     assert _send(session, invitation, channels) == "scheduled"
     assert sendable_invitation_ids(session) == []  # not before its Retry-After
     clock.advance(seconds=31)
@@ -148,14 +161,22 @@ def test_status_callback_for_send_whose_worker_died_settles_it(
     session: Session, clock: FrozenClock
 ) -> None:
     invitation = _setup(session)
-    message = Message(direction="outbound", channel="sms", invitation_id=invitation.id,
-                      from_address="+15005550006", to_address="+12125550147", body="Hi",
-                      status="sending", payload={})
+    message = Message(
+        direction="outbound",
+        channel="sms",
+        invitation_id=invitation.id,
+        from_address="+15005550006",
+        to_address="+12125550147",
+        body="Hi",
+        status="sending",
+        payload={},
+    )
     invitation.status = "sending"
     session.add(message)
     session.commit()
-    assert apply_provider_status(session, provider_id="SM1", status="delivered",
-                                 message_id=message.id)
+    assert apply_provider_status(
+        session, provider_id="SM1", status="delivered", message_id=message.id
+    )
     session.commit()
     assert message.provider_id == "SM1"
     assert invitation.status == "delivered"

@@ -7,8 +7,14 @@ from core.queue import INBOUND, Drain, queues
 
 
 def _drain() -> Drain:
-    drain = Drain("test:drain", INBOUND, "tests.integration.test_drain.nothing", linger=0.0,
-                  quiet=0.05, poll=0.001)
+    drain = Drain(
+        "test:drain",
+        INBOUND,
+        "tests.integration.test_drain.nothing",
+        linger=0.0,
+        quiet=0.05,
+        poll=0.001,
+    )
     Drain.all.remove(drain)  # private to this test; the fixtures need not know it
     return drain
 
@@ -34,7 +40,8 @@ def test_drain_writer_that_saw_the_reader_awake_skips_redis(app, redis_conn: red
 
 
 def test_drain_reader_reads_what_a_skipping_writer_stored_after_the_flag_went(
-    app, redis_conn: redis.Redis  # type: ignore[no-untyped-def]
+    app,
+    redis_conn: redis.Redis,  # type: ignore[no-untyped-def]
 ) -> None:
     drain = _drain()
     drain.nudge()

@@ -21,17 +21,32 @@ PHONE = "+12125550147"
 
 def _seed(start: date = date(2026, 2, 27)) -> None:
     with db.session() as session:
-        session.add(Survey(
-            key="pulse", name="Pulse", question="How is it going?", scale_max=5,
-            sms_template="Hi {first_name}, how is {client}? Reply 1-{scale_max}.",
-            email_subject="How is {client}?", email_template="Hi {first_name}",
-            onboarding_days=[3, 14], pulse_every_days=None,
-        ))
-        session.add(Contractor(
-            external_id="C-1", name="Rosa Diaz", phone=PHONE, email="rosa@example.com",
-            timezone="America/New_York", channel="sms", start_date=start,
-            client="Acme", account_manager="Dana",
-        ))
+        session.add(
+            Survey(
+                key="pulse",
+                name="Pulse",
+                question="How is it going?",
+                scale_max=5,
+                sms_template="Hi {first_name}, how is {client}? Reply 1-{scale_max}.",
+                email_subject="How is {client}?",
+                email_template="Hi {first_name}",
+                onboarding_days=[3, 14],
+                pulse_every_days=None,
+            )
+        )
+        session.add(
+            Contractor(
+                external_id="C-1",
+                name="Rosa Diaz",
+                phone=PHONE,
+                email="rosa@example.com",
+                timezone="America/New_York",
+                channel="sms",
+                start_date=start,
+                client="Acme",
+                account_manager="Dana",
+            )
+        )
 
 
 def _count(model: type) -> int:
@@ -51,9 +66,7 @@ def test_loop_sends_survey_and_turns_signed_reply_into_response_and_ticket(
     _tick(live)
 
     sent = live.sandbox.sms()
-    assert [(m["to"], m["body"]) for m in sent] == [
-        (PHONE, "Hi Rosa, how is Acme? Reply 1-5.")
-    ]
+    assert [(m["to"], m["body"]) for m in sent] == [(PHONE, "Hi Rosa, how is Acme? Reply 1-5.")]
     assert sent[0]["status_callback"].startswith(live.url + "/webhooks/twilio/status?m=")
 
     assert live.sandbox.reply(PHONE, "2 my timecard was rejected again and pay is late") == 200
@@ -106,9 +119,7 @@ def test_loop_same_webhook_twice_stores_one_message_and_one_response(live: Live)
     assert _count(Response) == 1
 
 
-def test_loop_status_callback_moves_invitation_forward_only(
-    live: Live, clock: FrozenClock
-) -> None:
+def test_loop_status_callback_moves_invitation_forward_only(live: Live, clock: FrozenClock) -> None:
     _seed()
     _tick(live)
     sid = live.sandbox.sms()[0]["sid"]

@@ -56,7 +56,9 @@ def test_send_window_is_clamped_to_hard_bounds_whatever_the_survey_says() -> Non
         (datetime(2026, 3, 9, 12, 30, tzinfo=UTC), "America/New_York", True),
     ],
 )
-def test_in_send_window_uses_contractor_local_time(utc: datetime, zone: str, expected: bool) -> None:
+def test_in_send_window_uses_contractor_local_time(
+    utc: datetime, zone: str, expected: bool
+) -> None:
     survey = _survey(window_start="08:00", window_end="20:00")
     assert in_send_window(utc, zone, survey) is expected
 
