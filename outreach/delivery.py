@@ -28,7 +28,7 @@ from outreach.channels import Channel, ChannelError, Failure, OutboundMessage
 from outreach.consent import Reach
 from outreach.models import Channel as ChannelName
 from outreach.models import Contractor, Direction, Message
-from outreach.schedule import in_send_window
+from outreach.schedule import in_hard_window, in_send_window
 from surveys.models import Invitation, InvitationStatus, Survey
 
 log = logging.getLogger(__name__)
@@ -316,6 +316,103 @@ def give_up_lost_sends(session: Session) -> int:
     return result.rowcount  # type: ignore[attr-defined]
 
 
+def queue_staff_message(
+    session: Session,
+    contractor_id: int,
+    channel: str,
+    body: str,
+    *,
+    staff_user_id: int,
+    subject: str | None = None,
+) -> Message:
+    """A message from staff to a contractor, sent by the same path as surveys: consent is
+    checked when it goes, and it waits for 08:00-20:00 in the contractor's zone."""
+    contractor = session.get_one(Contractor, contractor_id)
+    to = contractor.phone if channel == ChannelName.SMS else contractor.email
+    if not to:
+        raise ValueError(f"channel: {contractor.name} has no {channel} address")
+    message = Message(
+        direction=Direction.OUTBOUND,
+        channel=channel,
+        contractor_id=contractor.id,
+        from_address="",
+        to_address=to,
+        subject=subject,
+        body=body,
+        status="scheduled",
+        payload={"staff_user_id": staff_user_id},
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def sendable_staff_message_ids(session: Session, limit: int = 500) -> list[int]:
+    current = now()
+    waiting = (
+        select(Message.id)
+        .join(Contractor, Contractor.id == Message.contractor_id)
+        .where(Message.direction == Direction.OUTBOUND, Message.status == "scheduled")
+    )
+    zones = session.scalars(waiting.with_only_columns(Contractor.timezone).distinct()).all()
+    open_zones = [z for z in zones if in_hard_window(current, z)]
+    if not open_zones:
+        return []
+    return list(
+        session.scalars(
+            waiting.where(Contractor.timezone.in_(open_zones)).order_by(Message.id).limit(limit)
+        )
+    )
+
+
+def send_staff_message(
+    session: Session, message_id: int, channels: Mapping[str, Channel], *, sender: str
+) -> str:
+    """Send one queued staff message at most once. Returns its status."""
+    claimed = session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status == "scheduled")
+        .values(status="sending", from_address=sender)
+    )
+    session.commit()
+    message = session.get_one(Message, message_id)
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return message.status
+    if not consent.may_contact(session, message.to_address):
+        message.status = "suppressed"
+        session.commit()
+        return message.status
+    try:
+        result = channels[message.channel].send(
+            OutboundMessage(
+                to=message.to_address,
+                body=message.body,
+                message_id=message.id,
+                subject=message.subject,
+            )
+        )
+    except ChannelError as exc:
+        message.error_code = exc.code
+        if exc.failure is Failure.RETRY:
+            message.status = "scheduled"  # the provider did not take it
+        else:
+            message.status = "failed"
+            if exc.failure is Failure.OPTED_OUT:
+                consent.record_opt_out(
+                    session, message.to_address, message.channel, source=exc.code or "provider"
+                )
+            elif exc.failure is Failure.BAD_ADDRESS:
+                consent.mark_invalid(
+                    session, message.to_address, message.channel, reason=exc.code or "provider"
+                )
+        session.commit()
+        return message.status
+    message.provider_id = result.provider_id
+    message.status = result.status
+    session.commit()
+    return message.status
+
+
 def nudge_dispatch() -> bool:
     return OUTBOUND_DRAIN.nudge()
 
@@ -333,7 +430,16 @@ def dispatch() -> int:
 
     def send_batch() -> int:
         with db.session() as session:
+            staff_ids = sendable_staff_message_ids(session)
             ids = sendable_invitation_ids(session)
+        for message_id in staff_ids:
+            with db.session() as session:
+                send_staff_message(
+                    session,
+                    message_id,
+                    channels,
+                    sender=senders[session.get_one(Message, message_id).channel],
+                )
         for invitation_id in ids:
             with db.session() as session:
                 send_invitation(
@@ -343,6 +449,6 @@ def dispatch() -> int:
                     senders=senders,
                     reply_domain=settings.sendgrid_inbound_domain,
                 )
-        return len(ids)
+        return len(ids) + len(staff_ids)
 
     return OUTBOUND_DRAIN.run(send_batch)

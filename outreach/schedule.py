@@ -47,6 +47,11 @@ def in_send_window(at: datetime, timezone: str, survey: Survey) -> bool:
     return start <= local.time() < end
 
 
+def in_hard_window(at: datetime, timezone: str) -> bool:
+    """Inside 08:00-20:00 in the contractor's zone, any day: the bound for every message."""
+    return HARD_START <= at.astimezone(zone(timezone)).time() < HARD_END
+
+
 def local_today(timezone: str, at: datetime | None = None) -> date:
     return (at or now()).astimezone(zone(timezone)).date()
 

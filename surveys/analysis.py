@@ -50,32 +50,19 @@ def analyze(text: str, scale_max: int = 5) -> Analysis:
     rating = extract_rating(text, scale_max)
     prepared = sentiment.prepare(text)
     scores = sentiment.score_prepared(prepared)
-    lowered = prepared.lower()
-    keys = rules.word_keys(lowered)
+    found = ruleset.scan(prepared.lower())
     cues: list[str] = []
 
     category, rule_id, priority = "none", None, None
-    for rule in ruleset.tickets:
-        match = rule.search(lowered, keys)
-        if match:
-            category, rule_id, priority = rule.category, rule.id, rule.priority
-            cues.append(f"{rule.category}: {_quote(match.group())}")
-            break
-
-    quit_intent = False
-    for rule in ruleset.quit_intent:
-        match = rule.search(lowered, keys)
-        if match:
-            quit_intent = True
-            cues.append(f"quit intent: {_quote(match.group())}")
-            break
-
-    problem_cue = False
-    for rule in ruleset.problem_cues:
-        match = rule.search(lowered, keys)
-        if match:
-            problem_cue = True
-            cues.append(f"problem: {_quote(match.group())}")
+    if found.ticket:
+        rule, words = found.ticket
+        category, rule_id, priority = rule.category, rule.id, rule.priority
+        cues.append(f"{category}: {_quote(words)}")
+    quit_intent = found.quit_intent is not None
+    if found.quit_intent:
+        cues.append(f"quit intent: {_quote(found.quit_intent[1])}")
+    for _, words in found.problem_cues:
+        cues.append(f"problem: {_quote(words)}")
 
     share = rating / scale_max if rating is not None else None
     low_rating = share is not None and share <= ruleset.low_rating_share
@@ -89,7 +76,7 @@ def analyze(text: str, scale_max: int = 5) -> Analysis:
         # Carrier keywords ("stop", "cancel", "end") are negative words to VADER, not to us.
         keyword is not None
         or (share is not None and share >= ruleset.high_rating_share)
-        or any(rule.search(lowered, keys) for rule in ruleset.all_clear)
+        or found.all_clear
     ):
         tone_negative = False
     if tone_negative:
@@ -98,7 +85,7 @@ def analyze(text: str, scale_max: int = 5) -> Analysis:
     negative = (
         low_rating
         or tone_negative
-        or problem_cue
+        or bool(found.problem_cues)
         or quit_intent
         or category in ruleset.problem_categories
     )

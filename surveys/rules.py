@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from re import _constants as _c  # type: ignore[attr-defined]
@@ -48,7 +48,8 @@ class RulesError(ValueError):
 @dataclass(frozen=True)
 class Pattern:
     regex: re.Pattern[str]
-    # The first one to three letters any match starts with; None when they cannot be known.
+    # How any match starts: "=word" for a whole first word, or the first one to three letters
+    # when only its start is fixed ("harass*"). None when that cannot be known.
     keys: frozenset[str] | None
 
 
@@ -59,19 +60,26 @@ class Rule:
     category: str = "none"
     priority: str | None = None
 
-    def search(self, text: str, keys: frozenset[str] | None = None) -> re.Match[str] | None:
-        """The first match in lower-case ``text``.
-
-        Pass ``keys=word_keys(text)`` when searching many rules in one text.
-        """
-        if keys is None:
-            keys = word_keys(text)
+    def search(self, text: str) -> re.Match[str] | None:
+        """The first match in lower-case ``text``."""
         for pattern in self.patterns:
-            if pattern.keys is None or not pattern.keys.isdisjoint(keys):
-                match = pattern.regex.search(text)
-                if match:
-                    return match
+            match = pattern.regex.search(text)
+            if match:
+                return match
         return None
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the rules found in one reply: each rule that fired with the words it matched."""
+
+    ticket: tuple[Rule, str] | None  # the most urgent ticket rule
+    quit_intent: tuple[Rule, str] | None
+    problem_cues: tuple[tuple[Rule, str], ...]
+    all_clear: bool
+
+
+_TICKET, _QUIT, _CUE, _CLEAR = range(4)
 
 
 @dataclass(frozen=True)
@@ -85,11 +93,61 @@ class Ruleset:
     compound_at_most: float
     low_rating_share: float
     high_rating_share: float
+    _entries: tuple[tuple[int, Rule, Pattern], ...] = field(init=False, repr=False, compare=False)
+    _index: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
+    _always: frozenset[int] = field(init=False, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        # Every pattern in the order it is tried, and an index from first words to patterns.
+        groups = (self.tickets, self.quit_intent, self.problem_cues, self.all_clear)
+        entries = tuple(
+            (kind, rule, pattern)
+            for kind, group in enumerate(groups)
+            for rule in group
+            for pattern in rule.patterns
+        )
+        index: dict[str, list[int]] = {}
+        for number, (_, _, pattern) in enumerate(entries):
+            for key in pattern.keys or ():
+                index.setdefault(key, []).append(number)
+        always = frozenset(n for n, (_, _, p) in enumerate(entries) if p.keys is None)
+        object.__setattr__(self, "_entries", entries)
+        object.__setattr__(self, "_index", {key: tuple(ns) for key, ns in index.items()})
+        object.__setattr__(self, "_always", always)
 
-def word_keys(text: str) -> frozenset[str]:
-    """The first one, two and three letters of every word in lower-case ``text``."""
-    return frozenset([word[:n] for word in _WORD.findall(text) for n in (1, 2, 3)])
+    def scan(self, text: str) -> Found:
+        """Run the rules over lower-case ``text``, trying only patterns that could match."""
+        index = self._index
+        candidates = set(self._always)
+        for word in _WORD.findall(text):
+            for key in ("=" + word, word[:1], word[:2], word[:3]):
+                hits = index.get(key)
+                if hits:
+                    candidates.update(hits)
+        ticket = quit_intent = None
+        cues: list[tuple[Rule, str]] = []
+        all_clear = False
+        for number in sorted(candidates):
+            kind, rule, pattern = self._entries[number]
+            if (
+                (kind == _TICKET and ticket)
+                or (kind == _QUIT and quit_intent)
+                or (kind == _CUE and cues and cues[-1][0] is rule)
+                or (kind == _CLEAR and all_clear)
+            ):
+                continue
+            match = pattern.regex.search(text)
+            if match is None:
+                continue
+            if kind == _TICKET:
+                ticket = (rule, match[0])
+            elif kind == _QUIT:
+                quit_intent = (rule, match[0])
+            elif kind == _CUE:
+                cues.append((rule, match[0]))
+            else:
+                all_clear = True
+        return Found(ticket, quit_intent, tuple(cues), all_clear)
 
 
 def _lower(source: str) -> str:
@@ -164,6 +222,10 @@ def _chars(op: Any, av: Any) -> str | None:
             chars += chr(item_av)
         elif item_op is _c.CATEGORY and item_av is _c.CATEGORY_DIGIT:
             chars += "0123456789"
+        elif item_op is _c.CATEGORY and item_av is _c.CATEGORY_SPACE:
+            chars += " "
+        elif item_op is _c.NEGATE and (_c.CATEGORY, _c.CATEGORY_WORD) in av:
+            return " "  # [^\w...]: only characters between words
         elif item_op is _c.RANGE and item_av[1] - item_av[0] < 26:
             chars += "".join(map(chr, range(item_av[0], item_av[1] + 1)))
         else:

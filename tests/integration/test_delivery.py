@@ -180,3 +180,40 @@ def test_status_callback_for_send_whose_worker_died_settles_it(
     session.commit()
     assert message.provider_id == "SM1"
     assert invitation.status == "delivered"
+
+
+def test_staff_message_outside_window_waits_then_goes_once(
+    session: Session, clock: FrozenClock, channels: dict[str, FakeChannel]
+) -> None:
+    from outreach.delivery import (
+        queue_staff_message,
+        send_staff_message,
+        sendable_staff_message_ids,
+    )
+
+    invitation = _setup(session, timezone="America/Los_Angeles")  # 07:00 there now
+    message = queue_staff_message(
+        session, invitation.contractor_id, "sms", "Calling you at 10", staff_user_id=1
+    )
+    session.commit()
+    assert sendable_staff_message_ids(session) == []
+    clock.advance(hours=1)  # 08:00 local
+    assert sendable_staff_message_ids(session) == [message.id]
+    assert send_staff_message(session, message.id, channels, sender="+15005550006") == "queued"
+    assert send_staff_message(session, message.id, channels, sender="+15005550006") == "queued"
+    assert [m.body for m in channels["sms"].sent] == ["Calling you at 10"]
+
+
+def test_staff_message_to_opted_out_contractor_is_suppressed(
+    session: Session, clock: FrozenClock, channels: dict[str, FakeChannel]
+) -> None:
+    from outreach.delivery import queue_staff_message, send_staff_message
+
+    invitation = _setup(session)
+    message = queue_staff_message(
+        session, invitation.contractor_id, "sms", "Hello", staff_user_id=1
+    )
+    consent.record_opt_out(session, "+12125550147", "sms", source="keyword")
+    session.commit()
+    assert send_staff_message(session, message.id, channels, sender="+15005550006") == "suppressed"
+    assert channels["sms"].sent == []
