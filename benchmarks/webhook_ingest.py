@@ -76,17 +76,40 @@ def _client(port: int, path: str, count: int, queue: mp.Queue) -> None:  # type:
     queue.put((latencies, errors))
 
 
-def run_load(port: int, path: str, total: int, clients: int) -> dict[str, float]:
+def _server_cpu_seconds(master_pid: int) -> float:
+    """User + system CPU of gunicorn's workers, from /proc (Linux)."""
+    pids = [master_pid]
+    try:
+        children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+        pids += [int(p) for p in children]
+    except OSError:
+        return float("nan")
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def run_load(
+    port: int, path: str, total: int, clients: int, master_pid: int = 0
+) -> dict[str, float]:
     queue: mp.Queue = mp.Queue()  # type: ignore[type-arg]
     per_client = total // clients
     procs = [
         mp.Process(target=_client, args=(port, path, per_client, queue)) for _ in range(clients)
     ]
+    cpu_before = _server_cpu_seconds(master_pid) if master_pid else float("nan")
     started = time.perf_counter()
     for p in procs:
         p.start()
     results = [queue.get() for _ in procs]
     elapsed = time.perf_counter() - started
+    cpu_used = (_server_cpu_seconds(master_pid) if master_pid else float("nan")) - cpu_before
     for p in procs:
         p.join()
     latencies = sorted(x for lat, _ in results for x in lat)
@@ -96,6 +119,7 @@ def run_load(port: int, path: str, total: int, clients: int) -> dict[str, float]
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
         "errors": errors,
+        "server_cpu_us": cpu_used / max(len(latencies), 1) * 1e6,
     }
 
 
@@ -104,6 +128,8 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--worker-class", default="gthread")
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--database-url", default="", help="default: a fresh SQLite file")
     args = parser.parse_args()
@@ -130,9 +156,9 @@ def main() -> int:
                 "--workers",
                 str(args.workers),
                 "--worker-class",
-                "gthread",
+                args.worker_class,
                 "--threads",
-                "2",
+                str(args.threads),
                 "--log-level",
                 "warning",
                 "benchmarks.bench_app:app",
@@ -155,9 +181,9 @@ def main() -> int:
             bare_runs, hook_runs = [], []
             # Interleaved rounds, so drift on a shared machine hits both sides alike.
             for _ in range(args.rounds):
-                bare_runs.append(run_load(port, "/bare", args.requests, args.clients))
+                bare_runs.append(run_load(port, "/bare", args.requests, args.clients, server.pid))
                 hook_runs.append(
-                    run_load(port, "/webhooks/twilio/sms", args.requests, args.clients)
+                    run_load(port, "/webhooks/twilio/sms", args.requests, args.clients, server.pid)
                 )
         finally:
             server.terminate()
@@ -170,12 +196,15 @@ def main() -> int:
     bare_p99, hook_p99 = med(bare_runs, "p99_ms"), med(hook_runs, "p99_ms")
     errors = sum(r["errors"] for r in bare_runs + hook_runs)
     print(
-        f"gunicorn gthread, {args.workers} workers x 2 threads; {args.clients} client "
+        f"gunicorn {args.worker_class}, {args.workers} workers x {args.threads} threads; {args.clients} client "
         f"processes; {args.requests} requests a round, {args.rounds} rounds (median)"
     )
-    print(f"{'endpoint':<24}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
-    print(f"{'bare Flask':<24}{bare_rps:>10.0f}{med(bare_runs, 'p50_ms'):>10.2f}{bare_p99:>10.2f}")
-    print(f"{'SMS webhook':<24}{hook_rps:>10.0f}{med(hook_runs, 'p50_ms'):>10.2f}{hook_p99:>10.2f}")
+    print(f"{'endpoint':<24}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'server CPU us/req':>20}")
+    for name, runs in (("bare Flask", bare_runs), ("SMS webhook", hook_runs)):
+        print(
+            f"{name:<24}{med(runs, 'rps'):>10.0f}{med(runs, 'p50_ms'):>10.2f}"
+            f"{med(runs, 'p99_ms'):>10.2f}{med(runs, 'server_cpu_us'):>20.0f}"
+        )
     print(
         f"throughput ratio webhook/bare: {hook_rps / bare_rps:.2f}x   "
         f"p99 ratio: {hook_p99 / bare_p99:.2f}x   errors: {errors:.0f}"

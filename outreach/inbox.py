@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import now
 from core.config import Settings
-from core.db import insert_ignoring_duplicates
+from core.db import insert_ignoring_duplicates, insert_once
 from core.queue import INBOUND, Drain
 from outreach import consent
 from outreach.keywords import Keyword, classify
@@ -58,10 +58,7 @@ def receive_sms(engine: Engine, params: dict[str, str], settings: Settings) -> R
     )
     keyword = classify(body)
     if keyword is None:
-        stmt = insert_ignoring_duplicates(Message.__table__, engine.dialect.name)
-        with engine.begin() as connection:
-            result = connection.execute(stmt.returning(Message.__table__.c.id), row)
-            new_id = result.scalar()
+        new_id = insert_once(engine, Message.__table__, row)
         return Received(stored=new_id is not None, id=new_id, keyword=None, needs_processing=True)
 
     with Session(engine) as session, session.begin():

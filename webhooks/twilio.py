@@ -32,6 +32,14 @@ def _validator(token: str) -> RequestValidator:
     return RequestValidator(token)
 
 
+def _called_url() -> str:
+    env = request.environ
+    host = env.get("HTTP_HOST") or f"{env['SERVER_NAME']}:{env['SERVER_PORT']}"
+    url = f"{env['wsgi.url_scheme']}://{host}{env.get('SCRIPT_NAME', '')}{env.get('PATH_INFO', '')}"
+    query = env.get("QUERY_STRING")
+    return f"{url}?{query}" if query else url
+
+
 def _verify_signature() -> None:
     """403 unless Twilio signed exactly this URL and these parameters."""
     settings: Settings = current_app.config["SETTINGS"]
@@ -39,11 +47,13 @@ def _verify_signature() -> None:
     if not signature:
         abort(403)
     validator = _validator(settings.twilio_auth_token)
-    url, form = request.url, request.form
-    # The exact URL we were called on is by far the common case: one HMAC, not the SDK's
-    # two (with and without the port), before falling back to the SDK's full check.
-    if hmac.compare_digest(validator.compute_signature(url, form), signature):
+    form = request.form
+    # The exact URL we were called on is by far the common case: one HMAC over it, built
+    # straight from the WSGI environ, before the SDK's full check (two HMACs, with and without
+    # the port, over Werkzeug's IRI-normalised URL).
+    if hmac.compare_digest(validator.compute_signature(_called_url(), form), signature):
         return
+    url = request.url
     if validator.validate(url, form, signature):
         return
     # Behind a proxy without TRUST_PROXY, the URL Twilio signed is the public one.
