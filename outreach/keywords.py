@@ -38,6 +38,8 @@ _MESSAGES = (
     r"(?:texts?|text messages?|messages?|msgs?|sms|surveys?|emails?|e-mails?|mails?|"
     r"notifications?|these|this|them)"
 )
+# The same without pronouns, for requests that do not say "stop" ("I don't want these" is not).
+_NOUNS = r"(?:texts?|text messages?|messages?|msgs?|sms|surveys?|emails?|e-mails?|notifications?)"
 _PLEASE = r"(?:please|pls|plz|now|thanks?|thank you|thx|asap)"
 _SUBJECT = r"(?:your|the|this|these|that|ur|all|my|any)"
 _OFF_LIST = (
@@ -49,13 +51,13 @@ _OFF_LIST = (
 # "I asked them to stop texting me at night" or "remove me from this project" are left alone.
 _PLAIN_OPT_OUTS = [
     rf"stop (?:texting|messaging|sending|contacting|emailing|bugging|spamming|calling|"
-    rf"surveying) (?:{_US}|{_MESSAGES})",
+    rf"surveying)(?: (?:{_US}|{_MESSAGES}))?",
     rf"stop (?:sending|all) (?:{_US} )?(?:{_SUBJECT} )?(?:\w+ )?{_MESSAGES}",
     rf"(?:remove|delete) (?:{_US}|my (?:name|info|details|number))(?: {_OFF_LIST})?",
     rf"take (?:{_US}|my (?:name|info|details|number)) {_OFF_LIST}",
     rf"(?:don'?t|do not|never) (?:text|message|contact|email|msg|sms|survey) {_US}",
-    rf"(?:i )?(?:don'?t|do not) want (?:any more|anymore|any|more|{_SUBJECT}|to (?:get|receive)"
-    rf"(?: any)?(?: more)?(?: {_SUBJECT})?)(?: \w+)? {_MESSAGES}",
+    rf"(?:i )?(?:don'?t|do not) want (?:to (?:get|receive) )?(?:any ?more |any |more )?(?:of )?"
+    rf"(?:{_SUBJECT} )?(?:\w+ )?{_NOUNS}",
     rf"no more {_MESSAGES}",
     rf"unsubscribe(?: {_US})?(?: {_OFF_LIST})?",
     rf"opt (?:me )?out(?: {_OFF_LIST})?",
@@ -85,12 +87,27 @@ def _clean(text: str) -> str:
     return " ".join(text.split()).strip(_EDGE).lower()
 
 
+# Every plain-language opt-out contains one of these; most messages contain none, and this is
+# much cheaper than the patterns.
+_HINT_RE = re.compile(
+    r"stop|remov|delet|take|unsub|opt|text|messag|msg|sms|mail|contact|survey|want|no more|lose"
+)
+
+
+def carrier_keyword(text: str) -> Keyword | None:
+    """The keyword, when the whole message is one of the carriers' single words."""
+    cleaned = _clean(text)
+    return SINGLE_WORDS.get(_VARIANTS.get(cleaned, cleaned))
+
+
 def classify(text: str) -> Keyword | None:
     """The consent instruction a message carries, if any."""
+    keyword = carrier_keyword(text)
+    if keyword is not None:
+        return keyword
     cleaned = _clean(text)
-    word = _VARIANTS.get(cleaned, cleaned)
-    if word in SINGLE_WORDS:
-        return SINGLE_WORDS[word]
-    if _BARE_STOP_RE.fullmatch(cleaned) or _OPT_OUT_RE.search(cleaned):
+    if _HINT_RE.search(cleaned) and (
+        _BARE_STOP_RE.fullmatch(cleaned) or _OPT_OUT_RE.search(cleaned)
+    ):
         return Keyword.OPT_OUT
     return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from outreach.keywords import Keyword, classify
+from outreach.keywords import Keyword, carrier_keyword, classify
 from surveys import rules, sentiment
 from surveys.rules import CATEGORIES
 from surveys.scoring import extract_rating
@@ -39,6 +39,9 @@ class Analysis:
         return data
 
 
+_NOTHING = rules.Found(ticket=None, quit_intent=None, problem_cues=(), all_clear=False)
+
+
 def _quote(text: str) -> str:
     return " ".join(text.split())
 
@@ -46,11 +49,13 @@ def _quote(text: str) -> str:
 def analyze(text: str, scale_max: int = 5) -> Analysis:
     """Read one reply. ``scale_max`` is the top of the survey's rating scale."""
     ruleset = rules.ruleset()
-    keyword = classify(text)
+    carrier = carrier_keyword(text)
+    keyword = carrier or classify(text)
     rating = extract_rating(text, scale_max)
     prepared = sentiment.prepare(text)
     scores = sentiment.score_prepared(prepared)
-    found = ruleset.scan(prepared.lower())
+    # "CANCEL" or "QUIT" alone is a consent instruction, not a problem or a resignation.
+    found = _NOTHING if carrier else ruleset.scan(prepared.lower())
     cues: list[str] = []
 
     category, rule_id, priority = "none", None, None
@@ -73,8 +78,9 @@ def analyze(text: str, scale_max: int = 5) -> Analysis:
         scores.polarity < ruleset.polarity_below or scores.compound <= ruleset.compound_at_most
     )
     if tone_negative and (
-        # Carrier keywords ("stop", "cancel", "end") are negative words to VADER, not to us.
+        # A consent instruction is no opinion: "stop", "cancel" and "end" are negative to VADER.
         keyword is not None
+        or category in ruleset.request_categories
         or (share is not None and share >= ruleset.high_rating_share)
         or found.all_clear
     ):

@@ -4,10 +4,10 @@ Staff write patterns in a small, readable dialect of regular expressions (the fi
 explains it); this module turns each into a compiled regex and checks every table, naming the
 rule and field at fault when something is wrong.
 
-Speed: Python's regex engine has no multi-pattern search, and trying some 300 patterns at every
-word of every reply would cost more than TextBlob and VADER together. So each pattern also
-records the first letters its matches can start with, and a reply only tries the patterns whose
-first letters begin one of its words.
+Speed: Python's regex engine has no multi-pattern search, and searching every reply with each of
+the ~170 patterns would cost more than TextBlob and VADER together. So each pattern also records
+the words its matches can start with (worked out from Python's own regex parser), and a reply
+tries a pattern only where one of those words stands, anchored there.
 """
 
 from __future__ import annotations
@@ -48,8 +48,8 @@ class RulesError(ValueError):
 @dataclass(frozen=True)
 class Pattern:
     regex: re.Pattern[str]
-    # How any match starts: "=word" for a whole first word, or the first one to three letters
-    # when only its start is fixed ("harass*"). None when that cannot be known.
+    # How every match starts: "=word" for a whole first word, its first three letters when
+    # only its start is fixed ("harass*"), "#" for a number; None when that cannot be known.
     keys: frozenset[str] | None
 
 
@@ -89,13 +89,17 @@ class Ruleset:
     problem_cues: tuple[Rule, ...]
     all_clear: tuple[Rule, ...]
     problem_categories: frozenset[str]
+    request_categories: frozenset[str]
     polarity_below: float
     compound_at_most: float
     low_rating_share: float
     high_rating_share: float
     _entries: tuple[tuple[int, Rule, Pattern], ...] = field(init=False, repr=False, compare=False)
-    _index: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
-    _always: frozenset[int] = field(init=False, repr=False, compare=False)
+    # First word (or its first three letters, or "#") -> the patterns whose matches start so.
+    _words: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
+    _starts: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
+    # (pattern, -1) for patterns that must be searched for in every reply.
+    _always: tuple[tuple[int, int], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Every pattern in the order it is tried, and an index from first words to patterns.
@@ -106,48 +110,72 @@ class Ruleset:
             for rule in group
             for pattern in rule.patterns
         )
-        index: dict[str, list[int]] = {}
+        words: dict[str, list[int]] = {}
+        starts: dict[str, list[int]] = {}
         for number, (_, _, pattern) in enumerate(entries):
             for key in pattern.keys or ():
-                index.setdefault(key, []).append(number)
-        always = frozenset(n for n, (_, _, p) in enumerate(entries) if p.keys is None)
+                if key.startswith("="):
+                    words.setdefault(key[1:], []).append(number)
+                else:
+                    starts.setdefault(key, []).append(number)
+        always = tuple((n, -1) for n, (_, _, p) in enumerate(entries) if p.keys is None)
         object.__setattr__(self, "_entries", entries)
-        object.__setattr__(self, "_index", {key: tuple(ns) for key, ns in index.items()})
+        object.__setattr__(self, "_words", {key: tuple(ns) for key, ns in words.items()})
+        object.__setattr__(self, "_starts", {key: tuple(ns) for key, ns in starts.items()})
         object.__setattr__(self, "_always", always)
 
     def scan(self, text: str) -> Found:
-        """Run the rules over lower-case ``text``, trying only patterns that could match."""
-        index = self._index
-        candidates = set(self._always)
-        for word in _WORD.findall(text):
-            for key in ("=" + word, word[:1], word[:2], word[:3]):
-                hits = index.get(key)
+        """Run the rules over lower-case ``text``.
+
+        Each pattern is tried only where a word it can start with stands, and anchored there:
+        far cheaper than searching the whole reply with every pattern.
+        """
+        words, starts = self._words, self._starts
+        tries = list(self._always)
+        for word_match in _WORD.finditer(text):
+            word = word_match[0]
+            for hits in (words.get(word), starts.get("#" if word[0] <= "9" else word[:3])):
                 if hits:
-                    candidates.update(hits)
+                    start = word_match.start()
+                    tries += [(number, start) for number in hits]
+
+        ordered = sorted(set(tries))
+        # "No issues with the client" is not a client problem: what an all-clear phrase covers
+        # is not read by the other rules. All-clear patterns come last in the order.
+        cleared: list[tuple[int, int]] = []
+        for number, start in reversed(ordered):
+            kind, _, pattern = self._entries[number]
+            if kind != _CLEAR:
+                break
+            match = _match(pattern, text, start)
+            if match:
+                cleared.append(match.span())
+
         ticket = quit_intent = None
         cues: list[tuple[Rule, str]] = []
-        all_clear = False
-        for number in sorted(candidates):
+        for number, start in ordered:
             kind, rule, pattern = self._entries[number]
             if (
-                (kind == _TICKET and ticket)
+                kind == _CLEAR
+                or (kind == _TICKET and ticket)
                 or (kind == _QUIT and quit_intent)
                 or (kind == _CUE and cues and cues[-1][0] is rule)
-                or (kind == _CLEAR and all_clear)
             ):
                 continue
-            match = pattern.regex.search(text)
-            if match is None:
+            match = _match(pattern, text, start)
+            if match is None or any(a < match.end() and match.start() < b for a, b in cleared):
                 continue
             if kind == _TICKET:
                 ticket = (rule, match[0])
             elif kind == _QUIT:
                 quit_intent = (rule, match[0])
-            elif kind == _CUE:
-                cues.append((rule, match[0]))
             else:
-                all_clear = True
-        return Found(ticket, quit_intent, tuple(cues), all_clear)
+                cues.append((rule, match[0]))
+        return Found(ticket, quit_intent, tuple(cues), bool(cleared))
+
+
+def _match(pattern: Pattern, text: str, start: int) -> re.Match[str] | None:
+    return pattern.regex.search(text) if start < 0 else pattern.regex.match(text, start)
 
 
 def _lower(source: str) -> str:
@@ -179,7 +207,8 @@ class _Unknown(Exception):
 # "=" (a whole word: a space, an apostrophe or the pattern's end follows) or "" (only its start
 # is fixed, as in "harass*").
 _State = tuple[str, str | None]
-_PREFIX_LENGTHS = (1, 2, 3)
+_PREFIX = 3
+_REPEATS = (_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", None))
 
 
 def _first_keys(source: str) -> frozenset[str] | None:
@@ -191,9 +220,16 @@ def _first_keys(source: str) -> frozenset[str] | None:
         return None
     keys = set()
     for word, end in states:
-        if not word:
-            return None
-        keys.add(f"={word}" if end != "" else word[: _PREFIX_LENGTHS[-1]])
+        if end != "":
+            if not word:
+                return None
+            keys.add(f"={word}")
+        elif word.isdigit():
+            keys.add("#")  # a number: any word starting with a digit
+        elif len(word) >= _PREFIX:
+            keys.add(word[:_PREFIX])
+        else:
+            return None  # too short a start to be worth indexing
     return frozenset(keys)
 
 
@@ -247,7 +283,7 @@ def _step(op: Any, av: Any, word: str) -> set[_State]:
         return _walk(av, {(word, None)})
     if op is _c.BRANCH:
         return set().union(*(_walk(branch, {(word, None)}) for branch in av[1]))
-    if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", None)):
+    if op in _REPEATS:
         low, high, sub = av
         states = _walk(sub, {(word, None)})
         if high != 1:  # more rounds could lengthen the word: only its start is sure
@@ -318,10 +354,14 @@ def parse(text: str) -> Ruleset:
     tickets = _rules(data, "rule", ticket=True)
     tickets.sort(key=lambda rule: PRIORITIES.index(rule.priority or "low"))  # stable: file order
 
-    problems = _require(data.get("categories", {}), "problems", list, "rules.toml [categories]")
-    unknown = [c for c in problems if c not in CATEGORIES or c == "none"]
-    if unknown:
-        raise RulesError(f"rules.toml [categories]: unknown problems {unknown}")
+    categories = data.get("categories", {})
+    grouped = {}
+    for group in ("problems", "requests"):
+        names = _require(categories, group, list, "rules.toml [categories]")
+        unknown = [c for c in names if c not in CATEGORIES or c == "none"]
+        if unknown:
+            raise RulesError(f"rules.toml [categories]: unknown {group} {unknown}")
+        grouped[group] = frozenset(names)
 
     sentiment = data.get("sentiment", {})
     where = "rules.toml [sentiment]"
@@ -331,7 +371,8 @@ def parse(text: str) -> Ruleset:
         quit_intent=tuple(_rules(data, "quit_intent")),
         problem_cues=tuple(_rules(data, "problem_cue")),
         all_clear=tuple(_rules(data, "all_clear")),
-        problem_categories=frozenset(problems),
+        problem_categories=grouped["problems"],
+        request_categories=grouped["requests"],
         polarity_below=float(_require(sentiment, "polarity_below", number, where)),
         compound_at_most=float(_require(sentiment, "compound_at_most", number, where)),
         low_rating_share=float(_require(sentiment, "low_rating_share", number, where)),

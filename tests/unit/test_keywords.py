@@ -1,0 +1,86 @@
+"""SMS consent keywords: carrier single words and plain-language requests to stop."""
+
+from __future__ import annotations
+
+import pytest
+
+from outreach.keywords import Keyword, classify
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "STOP",
+        "stop",
+        " Stop. ",
+        "STOPALL",
+        "Unsubscribe",
+        "cancel",
+        "END",
+        "quit",
+        "QUIT!",
+        "revoke",
+        "OPTOUT",
+        "opt out",
+        "opt-out",
+        "stop all",
+    ],
+)
+def test_classify_carrier_opt_out_word_is_opt_out(text: str) -> None:
+    assert classify(text) is Keyword.OPT_OUT
+
+
+@pytest.mark.parametrize("text", ["START", "yes", "Yes!", "unstop"])
+def test_classify_carrier_opt_in_word_is_opt_in(text: str) -> None:
+    assert classify(text) is Keyword.OPT_IN
+
+
+@pytest.mark.parametrize("text", ["HELP", "help?", "Info"])
+def test_classify_carrier_help_word_is_help(text: str) -> None:
+    assert classify(text) is Keyword.HELP
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Please stop texting me",
+        "STOP texting",
+        "stop messaging me, I found a permanent job",
+        "remove me from your list",
+        "Take me off this texting list please",
+        "Don\u2019t text me anymore!",
+        "do not contact me",
+        "unsubscribe me please",
+        "I want to opt out of these surveys",
+        "please stop",
+        "stop it",
+        "STOP. I'm not with the agency anymore",
+        "no more texts",
+        "I don't want any more of these messages",
+        "can you please stop sending me these surveys",
+        "lose my number",
+    ],
+)
+def test_classify_plain_language_request_is_opt_out(text: str) -> None:
+    assert classify(text) is Keyword.OPT_OUT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I quit",
+        "I'm going to quit if this keeps up",
+        "the bus stop is a mile from the site",
+        "I asked the lead to stop texting me at midnight",
+        "remove me from this project, the client is awful",
+        "how do I unsubscribe from the 401k?",
+        "yes the client is great",
+        "help me understand my paystub",
+        "End of my shift was rough",
+        "we had to stop the line twice today",
+        "cancel my Friday shift please",
+        "",
+    ],
+)
+def test_classify_sentence_with_keyword_inside_is_not_an_instruction(text: str) -> None:
+    assert classify(text) is None
