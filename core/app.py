@@ -16,6 +16,7 @@ from core.queue import queues
 
 def import_models() -> None:
     """Import every module that defines tables, so metadata (and Alembic) sees them all."""
+    import staff.models  # noqa: F401
     import surveys.models  # noqa: F401
 
 
@@ -42,10 +43,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # The SDK logs every request and its headers at INFO.
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     if settings.trust_proxy:
-        # Behind a TLS proxy the signed URL is the public one; see PROVIDERS.md.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)  # type: ignore[method-assign]
+        # Behind a TLS proxy the signed URL is the public one; see PROVIDERS.md. x_for gives
+        # the visitor's address, which slows repeated failed sign-ins per address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
     import_models()
     db.init_app(app)

@@ -110,6 +110,23 @@ class Settings:
     )
     trust_proxy: bool = field(default=False, metadata=_env("TRUST_PROXY", _bool))
 
+    # Outreach timing: an invitation that cannot go out within STALE_DAYS of its due date
+    # expires; non-responders get one reminder REMINDER_AFTER_HOURS after the invitation went.
+    stale_days: int = field(default=2, metadata=_env("STALE_DAYS", _positive_int))
+    reminder_after_hours: int = field(
+        default=48, metadata=_env("REMINDER_AFTER_HOURS", _positive_int)
+    )
+    # How long a send may sit in "sending" before we conclude its worker died and ask the
+    # provider whether it took the message.
+    send_recovery_seconds: int = field(
+        default=300, metadata=_env("SEND_RECOVERY_SECONDS", _positive_int)
+    )
+    # CAN-SPAM: every email carries a postal address in its footer.
+    mailing_address: str = field(
+        default="Contractor Pulse, 100 Example Street, Springfield, IL 62701, USA",
+        metadata=_env("MAILING_ADDRESS"),
+    )
+
     @property
     def uses_twilio_sandbox(self) -> bool:
         return not self.twilio_account_sid

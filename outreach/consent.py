@@ -1,9 +1,25 @@
-"""Consent per address: who may be contacted, checked before every send on every path."""
+"""Consent per address: who may be contacted, checked before every send on every path.
+
+Rules a compliance officer can check against the code:
+
+- An opt-out is recorded per address (phone or email) with how we learned it: a keyword
+  (STOP and its family, or a plain-language "stop texting me"), Twilio's 21610, an
+  unsubscribe link, a SendGrid unsubscribe or spam report.
+- A contractor opted out on any of their addresses gets no survey on any channel: we do not
+  route around a "no" (see :func:`contractor_opted_out`). Only an opt-in on that same address
+  (START) lifts it.
+- An address the provider cannot deliver to (21211, 21614, a hard bounce, a drop) is
+  unreachable: it gets nothing, and the other channel may be used.
+- Consent is read when a message goes, not when it was planned, on every path that sends:
+  invitations, reminders and staff messages.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -64,3 +80,33 @@ def reach(session: Session, address: str | None) -> Reach:
 def may_contact(session: Session, address: str | None) -> bool:
     """True when nothing we know forbids or prevents a message to ``address``."""
     return reach(session, address) is Reach.OK
+
+
+def contractor_opted_out(session: Session, addresses: Iterable[str | None]) -> bool:
+    """True when any of a contractor's addresses said no."""
+    wanted = [a for a in addresses if a]
+    if not wanted:
+        return False
+    return any(
+        c.opted_out for c in session.scalars(select(Consent).where(Consent.address.in_(wanted)))
+    )
+
+
+# --- unsubscribe links -----------------------------------------------------------------------
+# The token is our outbound Message id signed with SECRET_KEY: no table, no personal data in
+# the URL, and it keeps working for as long as the key does (CAN-SPAM wants 30 days at least).
+
+_SALT = "pulse-unsubscribe"
+
+
+def unsubscribe_token(secret_key: str, message_id: int) -> str:
+    return str(URLSafeSerializer(secret_key, salt=_SALT).dumps(message_id))
+
+
+def message_for_token(secret_key: str, token: str) -> int | None:
+    """The Message id a token was made for, or None when it is not one of ours."""
+    try:
+        value = URLSafeSerializer(secret_key, salt=_SALT).loads(token)
+    except BadSignature:
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -1,58 +1,100 @@
-"""Sending invitations: consent, the window, one provider call per invitation, statuses.
+"""Sending: consent, the window, pacing, one provider message per invitation, statuses.
 
-The rule for the crash window: an invitation is moved from ``scheduled`` to ``sending`` in its
-own committed transaction before the provider is called, and nothing ever moves it back once the
-provider may have seen it. A worker killed between that commit and the provider's answer
-leaves the invitation ``sending``: it is never sent again by us (at most once — a contractor who
-misses one pulse is better off than one who gets two), and a later status callback carrying our
-message id, or the tick's reconciliation, settles it.
+Exactly one send per invitation, and the rule for the crash window:
+
+1. A worker claims the invitation (``scheduled -> sending``) in its own committed transaction;
+   only the worker whose UPDATE matched goes on. Nothing sends an invitation that is
+   ``sending``.
+2. It writes the outbound Message row and commits, then calls the provider with that row's id
+   on board (Twilio: the status callback URL's ``?m=``; SendGrid: the ``message_id`` custom
+   arg).
+3. If the worker dies anywhere after the claim, the invitation stays ``sending``. After
+   SEND_RECOVERY_SECONDS, :func:`outreach.recovery.recover_lost_sends` settles it on
+   evidence, never on hope:
+
+   - the Message has a provider id (a status callback or event carrying our id recorded it),
+     or the provider's own record has it (Twilio's Messages list: same recipient and body,
+     created after our row) -> it went: ``sent``;
+   - there is no Message row for the attempt, or the provider positively has no such message
+     -> the provider never took it: back to ``scheduled``, to go out once (window, expiry
+     and consent still apply);
+   - the provider cannot be asked (SendGrid has no lookup) and sent no event -> ``failed``:
+     when we cannot know, at most once.
+
+   A provider answer that may hide an accepted message (a read timeout, a connection dropped
+   after the request went out) is handled the same way instead of being retried blindly.
+
+Reminders are at most once: the reminder count is claimed before the send and never given back
+once the provider may have seen it. Staff messages are at most once, as before.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Mapping
-from datetime import timedelta
+import time
+import urllib.error
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+import requests
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from core import config
 from core.clock import now
+from core.config import Settings
 from core.db import db
-from core.queue import OUTBOUND, Drain
-from outreach import consent
+from core.queue import OUTBOUND, Drain, queues
+from outreach import consent, templates
 from outreach.channels import Channel, ChannelError, Failure, OutboundMessage
 from outreach.consent import Reach
+from outreach.email_inbox import thread_message_id
 from outreach.models import Channel as ChannelName
 from outreach.models import Contractor, Direction, Message
+from outreach.pacing import Pacer, Turn
 from outreach.schedule import in_hard_window, in_send_window
 from surveys.models import Invitation, InvitationStatus, Survey
 
 log = logging.getLogger(__name__)
 
 OUTBOUND_DRAIN = Drain("pulse:drain:outbound", OUTBOUND, "outreach.delivery.dispatch", linger=0.0)
+# A dispatcher refreshes this while it works; a drain flag without it belongs to a dead one.
+DISPATCHER_ALIVE_KEY = "pulse:dispatch:alive"
+DISPATCHER_ALIVE_MAX = 30
+
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
-# After this long in "sending" with no provider answer, a send is presumed lost, not retried.
-SENDING_GIVE_UP = timedelta(minutes=15)
+# Provider refusals that asked us to come back later (429, 5xx, connection refused), before
+# the invitation is given up as failed. Expiry usually comes first.
+MAX_SEND_ATTEMPTS = 8
+# The longest a send waits for its sender's turn before handing the invitation back.
+PACE_TIMEOUT_SECONDS = 30.0
 
 # Provider message statuses, ranked so that a late or repeated callback never moves a
-# message backwards (Twilio delivers callbacks out of order).
+# message backwards (Twilio delivers callbacks out of order; SendGrid events too).
 STATUS_RANK: Mapping[str, int] = {
+    "scheduled": -1,
     "sending": 0,
     "accepted": 1,
-    "scheduled": 1,
+    "scheduled_at_provider": 1,
     "queued": 2,
+    "processed": 2,  # SendGrid
+    "deferred": 2,  # SendGrid: the receiving server said "later"
     "sent": 3,
     "delivered": 4,
-    "read": 5,
     "undelivered": 4,
     "failed": 4,
     "canceled": 4,
     "partially_delivered": 4,
+    "bounced": 4,  # SendGrid
+    "dropped": 4,  # SendGrid
+    "lost": 4,  # ours: the provider never took it (see outreach.recovery)
+    "read": 5,
 }
 _INVITATION_RANK: Mapping[str, int] = {
     InvitationStatus.SCHEDULED: 0,
@@ -64,20 +106,68 @@ _INVITATION_RANK: Mapping[str, int] = {
     InvitationStatus.EXPIRED: 4,
     InvitationStatus.SKIPPED: 4,
 }
+_REMINDABLE = (InvitationStatus.SENT, InvitationStatus.DELIVERED)
+
+
+# --- what a send needs -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EmailLinks:
+    """What every survey email carries besides the survey: how to stop, and where we are."""
+
+    public_base_url: str
+    secret_key: str
+    mailing_address: str
+    program_name: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EmailLinks:
+        return cls(
+            public_base_url=settings.public_base_url,
+            secret_key=settings.secret_key,
+            mailing_address=settings.mailing_address,
+            program_name=settings.program_name,
+        )
+
+    def unsubscribe_url(self, message_id: int) -> str:
+        token = consent.unsubscribe_token(self.secret_key, message_id)
+        return f"{self.public_base_url}/u/{token}"
+
+
+def _links(links: EmailLinks | None) -> EmailLinks:
+    return links if links is not None else EmailLinks.from_settings(config.active())
+
+
+def _beat() -> None:
+    """Tell the tick this dispatcher is alive (see :func:`nudge_dispatch`)."""
+    try:
+        ttl = min(DISPATCHER_ALIVE_MAX, config.active().send_recovery_seconds)
+        queues.connection.set(DISPATCHER_ALIVE_KEY, "1", ex=max(ttl, 1))
+    except Exception:  # a heartbeat must never stop a send
+        log.debug("dispatcher heartbeat not recorded", exc_info=True)
+
+
+# --- status transitions ---------------------------------------------------------------------
 
 
 def retry_later(invitation: Invitation, retry_after: float | None) -> None:
-    """Back to ``scheduled`` with exponential backoff and full jitter, or the provider's own
-    Retry-After when it gave one; expiry still stops it from going out late."""
+    """Back to ``scheduled`` with exponential backoff and full jitter, or exactly after the
+    provider's own Retry-After (the pacer spreads the crowd that comes back then). Bounded:
+    after MAX_SEND_ATTEMPTS it fails; expiry still stops it from going out late."""
     invitation.send_attempts += 1
+    current = now()
+    invitation.status_changed_at = current
+    if invitation.send_attempts >= MAX_SEND_ATTEMPTS:
+        invitation.status = InvitationStatus.FAILED
+        return
     if retry_after is not None:
         delay = timedelta(seconds=retry_after)
     else:
         ceiling = min(BACKOFF_BASE * 2 ** (invitation.send_attempts - 1), BACKOFF_MAX)
         delay = ceiling * random.random()
     invitation.status = InvitationStatus.SCHEDULED
-    invitation.status_changed_at = now()
-    invitation.not_before = now() + delay
+    invitation.not_before = current + delay
 
 
 def advance_invitation(invitation: Invitation, status: InvitationStatus) -> bool:
@@ -89,13 +179,23 @@ def advance_invitation(invitation: Invitation, status: InvitationStatus) -> bool
     return True
 
 
+def advance_message(message: Message, status: str, error_code: str | None = None) -> bool:
+    """Move a message's provider status forward only; return whether it moved."""
+    if STATUS_RANK.get(status, -1) <= STATUS_RANK.get(message.status, -1):
+        return False
+    message.status = status
+    if error_code:
+        message.error_code = error_code
+    return True
+
+
+def is_reminder(message: Message) -> bool:
+    return bool((message.payload or {}).get("reminder"))
+
+
 def render(template: str, contractor: Contractor, survey: Survey) -> str:
-    first_name = contractor.name.split()[0] if contractor.name.strip() else "there"
     return template.format(
-        first_name=first_name,
-        name=contractor.name,
-        client=contractor.client,
-        scale_max=survey.scale_max,
+        **templates.values_for(contractor.name, contractor.client, survey.scale_max)
     )
 
 
@@ -109,38 +209,73 @@ def _claim(session: Session, invitation_id: int) -> bool:
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
-def _outbound(
-    contractor: Contractor,
-    invitation: Invitation,
-    survey: Survey,
-    channel_name: str,
-    settings_from: str,
-    reply_domain: str,
-) -> tuple[Message, dict[str, Any]]:
-    if channel_name == ChannelName.SMS:
-        body = render(survey.sms_template, contractor, survey)
-        to = contractor.phone or ""
-        extra: dict[str, Any] = {}
-    else:
-        body = render(survey.email_template, contractor, survey)
-        to = contractor.email or ""
-        extra = {
-            "subject": render(survey.email_subject, contractor, survey),
-            "reply_to": f"reply+{invitation.reply_token}@{reply_domain}",
-        }
-    message = Message(
-        direction=Direction.OUTBOUND,
-        channel=channel_name,
-        contractor_id=contractor.id,
-        invitation_id=invitation.id,
-        from_address=settings_from,
-        to_address=to,
-        subject=extra.get("subject"),
-        body=body,
-        status="sending",
-        payload={},
+def _claim_reminder(session: Session, invitation_id: int) -> bool:
+    result = session.execute(
+        update(Invitation)
+        .where(
+            Invitation.id == invitation_id,
+            Invitation.reminder_count == 0,
+            Invitation.status.in_(_REMINDABLE),
+            Invitation.answered_at.is_(None),
+        )
+        .values(reminder_count=Invitation.reminder_count + 1)
     )
-    return message, extra
+    session.commit()
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _give_back(session: Session, invitation: Invitation, *, reminder: bool, wait: float) -> str:
+    """Hand a claimed invitation back untouched: the provider never saw this attempt."""
+    invitation.not_before = now() + timedelta(seconds=wait)
+    if reminder:
+        invitation.reminder_count = 0
+    else:
+        invitation.status = InvitationStatus.SCHEDULED
+        invitation.status_changed_at = now()
+    session.commit()
+    return invitation.status
+
+
+def replied_since(session: Session, contractor: Contractor, since: datetime | None) -> bool:
+    """Did the contractor write to us (an answer, a STOP, anything) since ``since``?"""
+    addresses = [a for a in (contractor.phone, contractor.email) if a]
+    if since is None or not addresses:
+        return False
+    found = session.scalar(
+        select(Message.id)
+        .where(
+            Message.direction == Direction.INBOUND,
+            or_(
+                Message.contractor_id == contractor.id,
+                func.lower(Message.from_address).in_([a.lower() for a in addresses]),
+            ),
+            Message.created_at >= since,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def _provider_may_have_it(exc: ChannelError) -> bool:
+    """True when the request may have reached the provider although we got no answer.
+
+    A refusal with a provider code or HTTP status, a refused connection or a connect timeout
+    are certain: the provider did not take the message. A read timeout, or a connection reset
+    after the request was written, are not.
+    """
+    if exc.failure is not Failure.RETRY or exc.code is not None:
+        return False
+    cause = exc.__cause__
+    if cause is None or isinstance(cause, requests.ConnectTimeout | urllib.error.URLError):
+        # urllib (SendGrid's SDK) wraps errors while connecting and writing, not reading.
+        return False
+    if isinstance(cause, requests.ConnectionError) and not isinstance(cause, requests.Timeout):
+        text = repr(cause)
+        return "NewConnectionError" not in text and "Connection refused" not in text
+    return True
+
+
+# --- one send -------------------------------------------------------------------------------
 
 
 def send_invitation(
@@ -150,83 +285,306 @@ def send_invitation(
     *,
     senders: Mapping[str, str],
     reply_domain: str,
+    pacer: Pacer | None = None,
+    links: EmailLinks | None = None,
+    heartbeat: Callable[[], None] | None = None,
 ) -> str:
-    """Send one invitation at most once. Returns what became of it (its status).
+    """Send one invitation, exactly once (see the module docstring). Returns its status.
 
     Args:
         channels: provider channels by name ("sms", "email").
-        senders: the from-address we record per channel.
+        senders: the from-address we record per channel; the SMS one is the pacing key.
         reply_domain: the inbound-parse domain for ``reply+<token>@`` addresses.
+        pacer: shared per-sender pacing for SMS; None sends unpaced (tests, one-offs).
+        links: unsubscribe links and footer for email; default from the active settings.
     """
     if not _claim(session, invitation_id):
         invitation = session.get(Invitation, invitation_id)
         return invitation.status if invitation else "missing"
     invitation = session.get_one(Invitation, invitation_id)
+    status, _sent = _deliver(
+        session,
+        invitation,
+        channels,
+        senders=senders,
+        reply_domain=reply_domain,
+        pacer=pacer,
+        links=links,
+        heartbeat=heartbeat,
+        reminder=False,
+    )
+    return status
+
+
+def send_reminder(
+    session: Session,
+    invitation_id: int,
+    channels: Mapping[str, Channel],
+    *,
+    senders: Mapping[str, str],
+    reply_domain: str,
+    pacer: Pacer | None = None,
+    links: EmailLinks | None = None,
+    heartbeat: Callable[[], None] | None = None,
+) -> bool:
+    """Send the one reminder of an unanswered invitation. Returns whether one went.
+
+    Never after a reply (counted from any message the contractor sent since the invitation,
+    even one not yet read), an expiry, a failed delivery or an opt-out.
+    """
+    if not _claim_reminder(session, invitation_id):
+        return False
+    invitation = session.get_one(Invitation, invitation_id)
+    if replied_since(session, invitation.contractor, invitation.sent_at):
+        return False  # the claim stays: this invitation needs no reminder, now or later
+    _status, sent = _deliver(
+        session,
+        invitation,
+        channels,
+        senders=senders,
+        reply_domain=reply_domain,
+        pacer=pacer,
+        links=links,
+        heartbeat=heartbeat,
+        reminder=True,
+    )
+    return sent
+
+
+def _deliver(
+    session: Session,
+    invitation: Invitation,
+    channels: Mapping[str, Channel],
+    *,
+    senders: Mapping[str, str],
+    reply_domain: str,
+    pacer: Pacer | None,
+    links: EmailLinks | None,
+    heartbeat: Callable[[], None] | None,
+    reminder: bool,
+) -> tuple[str, bool]:
+    """Send a claimed invitation (or its reminder). Returns its status and whether the
+    provider took a message."""
     contractor, survey = invitation.contractor, invitation.survey
+    addresses = [contractor.phone, contractor.email]
+
+    def stop_here() -> tuple[str, bool]:
+        if not reminder:
+            advance_invitation(invitation, InvitationStatus.SKIPPED)
+        session.commit()
+        return invitation.status, False
+
+    def give_back(wait: float) -> tuple[str, bool]:
+        return _give_back(session, invitation, reminder=reminder, wait=wait), False
+
+    if consent.contractor_opted_out(session, addresses):
+        return stop_here()  # a "no" on any channel is a no: we do not route around it
 
     order = [invitation.channel] + [
         c for c in (ChannelName.SMS, ChannelName.EMAIL) if c != invitation.channel
     ]
+    values = templates.values_for(contractor.name, contractor.client, survey.scale_max)
     for channel_name in order:
         address = contractor.phone if channel_name == ChannelName.SMS else contractor.email
-        reach = consent.reach(session, address)
-        if reach is Reach.OPTED_OUT:
-            break  # a contractor who said stop gets no survey by another route either
-        if reach is Reach.UNREACHABLE:
+        if consent.reach(session, address) is not Reach.OK:
             continue
-        message, extra = _outbound(
-            contractor, invitation, survey, channel_name, senders[channel_name], reply_domain
+        if not in_send_window(now(), contractor.timezone, survey):
+            return give_back(60)
+        sms_body = ""
+        if channel_name == ChannelName.SMS:
+            sms_body = templates.render_sms(survey.sms_template, values, reminder=reminder)
+        if pacer is not None and channel_name == ChannelName.EMAIL:
+            paused = pacer.paused_for(senders[channel_name])
+            if paused:
+                return give_back(paused)  # SendGrid said 429: not before its reset
+        if heartbeat is not None:
+            heartbeat()
+
+        # The row is committed before the provider can see the message (the exactly-once
+        # rule); a send that does not happen after all is marked canceled.
+        message = Message(
+            direction=Direction.OUTBOUND,
+            channel=channel_name,
+            contractor_id=contractor.id,
+            invitation_id=invitation.id,
+            from_address=senders[channel_name],
+            to_address=address or "",
+            body=sms_body,
+            status="sending",
+            payload={"reminder": True} if reminder else {},
         )
         session.add(message)
+        session.flush()
+        outbound = _outbound_for(
+            message, invitation, survey, values, channel_name, reply_domain, links, reminder
+        )
         session.commit()
-        try:
-            result = channels[channel_name].send(
-                OutboundMessage(
-                    to=message.to_address,
-                    body=message.body,
-                    message_id=message.id,
-                    subject=extra.get("subject"),
-                    reply_to=extra.get("reply_to"),
-                    invitation_id=invitation.id,
-                )
-            )
-        except ChannelError as exc:
-            message.status = "failed"
-            message.error_code = exc.code
-            if exc.failure is Failure.OPTED_OUT:
-                consent.record_opt_out(
-                    session, message.to_address, channel_name, source=exc.code or "provider"
-                )
-            elif exc.failure is Failure.BAD_ADDRESS:
-                consent.mark_invalid(
-                    session, message.to_address, channel_name, reason=exc.code or "provider"
-                )
-            elif exc.failure is Failure.RETRY:
-                # The provider did not take it, so handing it back to the schedule is safe.
-                retry_later(invitation, exc.retry_after)
-                invitation.channel = channel_name
-                session.commit()
-                log.warning("invitation %s: provider asked us to retry (%s)", invitation.id, exc)
-                return invitation.status
-            session.commit()
-            if exc.failure is Failure.OPTED_OUT:
-                break
-            if exc.failure is Failure.BAD_ADDRESS:
-                continue  # fall back to the other channel if the contractor has one
-            advance_invitation(invitation, InvitationStatus.FAILED)
-            session.commit()
-            return invitation.status
-        message.provider_id = result.provider_id
-        message.status = result.status
-        invitation.channel = channel_name
-        invitation.sent_at = now()
-        advance_invitation(invitation, InvitationStatus.SENT)
-        session.commit()
-        return invitation.status
 
-    advance_invitation(invitation, InvitationStatus.SKIPPED)
+        if pacer is not None and channel_name == ChannelName.SMS:
+            declined: list[str] = []
+            turn = pacer.acquire(
+                senders[channel_name],
+                templates.count_segments(sms_body),
+                timeout=PACE_TIMEOUT_SECONDS,
+                while_waiting=heartbeat,
+                ready=partial(_still_sendable, session, invitation, address, reminder, declined),
+            )
+            if turn is not Turn.TAKEN:
+                message.status = "canceled"
+                session.commit()
+                if turn is Turn.TIMEOUT:
+                    return give_back(5)
+                if declined == ["window"]:
+                    return give_back(60)
+                if declined == ["unreachable"]:
+                    continue
+                return stop_here()
+        try:
+            result = channels[channel_name].send(outbound)
+        except ChannelError as exc:
+            outcome = _after_refusal(
+                session, invitation, message, exc, pacer, senders[channel_name], reminder
+            )
+            if outcome == "next":
+                continue  # a bad address: the other channel, if the contractor has one
+            return invitation.status, False
+        message.provider_id = result.provider_id
+        advance_message(message, result.status)
+        if not reminder:
+            invitation.channel = channel_name
+            invitation.sent_at = now()
+            advance_invitation(invitation, InvitationStatus.SENT)
+        session.commit()
+        return invitation.status, True
+
+    return stop_here()
+
+
+def _still_sendable(
+    session: Session,
+    invitation: Invitation,
+    address: str | None,
+    reminder: bool,
+    declined: list[str],
+) -> bool:
+    """The last look before a sender's turn is taken: time may have passed while waiting.
+    Records in ``declined`` why not: "window", "stop" or "unreachable"."""
+    session.commit()  # end the read snapshot: see what others committed since
+    session.expire_all()
+    contractor, survey = invitation.contractor, invitation.survey
+    if not in_send_window(now(), contractor.timezone, survey):
+        declined.append("window")
+    elif consent.contractor_opted_out(session, [contractor.phone, contractor.email]) or (
+        reminder and replied_since(session, contractor, invitation.sent_at)
+    ):
+        declined.append("stop")
+    elif consent.reach(session, address) is not Reach.OK:
+        declined.append("unreachable")
+    return not declined
+
+
+def _outbound_for(
+    message: Message,
+    invitation: Invitation,
+    survey: Survey,
+    values: Mapping[str, Any],
+    channel_name: str,
+    reply_domain: str,
+    links: EmailLinks | None,
+    reminder: bool,
+) -> OutboundMessage:
+    if channel_name == ChannelName.SMS:
+        return OutboundMessage(
+            to=message.to_address,
+            body=message.body,
+            message_id=message.id,
+            invitation_id=invitation.id,
+        )
+    email_links = _links(links)
+    unsubscribe = email_links.unsubscribe_url(message.id)
+    email = templates.render_email(
+        survey.email_subject,
+        survey.email_template,
+        values,
+        unsubscribe_url=unsubscribe,
+        mailing_address=email_links.mailing_address,
+        program_name=email_links.program_name,
+        reminder=reminder,
+    )
+    message.subject = email.subject
+    message.body = email.text
+    return OutboundMessage(
+        to=message.to_address,
+        body=email.text,
+        html=email.html,
+        subject=email.subject,
+        message_id=message.id,
+        invitation_id=invitation.id,
+        reply_to=f"reply+{invitation.reply_token}@{reply_domain}",
+        # RFC 8058 one-click: mailbox providers POST to the URL, no login, no cookie.
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            # Ours, not SendGrid's: a reply that lost the reply address still finds its way.
+            "Message-ID": thread_message_id(invitation.reply_token, reply_domain),
+        },
+    )
+
+
+def _after_refusal(
+    session: Session,
+    invitation: Invitation,
+    message: Message,
+    exc: ChannelError,
+    pacer: Pacer | None,
+    sender: str,
+    reminder: bool,
+) -> str:
+    """Record what a provider error means. Returns "next" to try the other channel."""
+    message.error_code = exc.code
+    if _provider_may_have_it(exc):
+        # Not a refusal: the provider may have the message. Leave it for recovery to settle
+        # on evidence rather than risk a second text.
+        log.warning("invitation %s: no answer from the provider (%s)", invitation.id, exc)
+        session.commit()
+        return "unknown"
+    message.status = "failed"
+    if exc.failure is Failure.OPTED_OUT:
+        consent.record_opt_out(
+            session, message.to_address, message.channel, source=exc.code or "provider"
+        )
+        if not reminder:
+            advance_invitation(invitation, InvitationStatus.SKIPPED)
+        session.commit()
+        return "done"
+    if exc.failure is Failure.BAD_ADDRESS:
+        consent.mark_invalid(
+            session, message.to_address, message.channel, reason=exc.code or "provider"
+        )
+        session.commit()
+        return "next"
+    if exc.failure is Failure.RETRY:
+        if pacer is not None and exc.retry_after is not None:
+            # The whole sender is over its limit, not just this message.
+            pacer.pause(sender, exc.retry_after)
+        if reminder:
+            invitation.send_attempts += 1
+            if invitation.send_attempts < MAX_SEND_ATTEMPTS:
+                invitation.reminder_count = 0  # the provider refused it: try again later
+                invitation.not_before = now() + timedelta(seconds=exc.retry_after or 60)
+        else:
+            retry_later(invitation, exc.retry_after)
+            invitation.channel = message.channel
+        session.commit()
+        log.warning("invitation %s: provider asked us to retry (%s)", invitation.id, exc)
+        return "retry"
+    if not reminder:
+        advance_invitation(invitation, InvitationStatus.FAILED)
     session.commit()
-    return invitation.status
+    return "done"
+
+
+# --- what providers tell us afterwards ------------------------------------------------------
 
 
 def apply_provider_status(
@@ -247,41 +605,34 @@ def apply_provider_status(
             message.provider_id = provider_id
     if message is None or message.direction != Direction.OUTBOUND:
         return False
-    if STATUS_RANK.get(status, -1) <= STATUS_RANK.get(message.status, -1):
+    if not advance_message(message, status, error_code):
         return False
-    message.status = status
-    if error_code:
-        message.error_code = error_code
-    if message.invitation_id is not None:
+    if message.invitation_id is not None and not is_reminder(message):
         invitation = session.get_one(Invitation, message.invitation_id)
-        if status in ("sent", "queued", "accepted"):
-            advance_invitation(invitation, InvitationStatus.SENT)
+        if status in ("sent", "queued", "accepted", "processed"):
+            if advance_invitation(invitation, InvitationStatus.SENT):
+                invitation.sent_at = invitation.sent_at or message.created_at
         elif status in ("delivered", "read"):
+            invitation.sent_at = invitation.sent_at or message.created_at
             advance_invitation(invitation, InvitationStatus.DELIVERED)
-        elif status in ("failed", "undelivered"):
+        elif status in ("failed", "undelivered", "bounced", "dropped"):
             advance_invitation(invitation, InvitationStatus.FAILED)
     return True
 
 
-def sendable_invitation_ids(session: Session, limit: int = 500) -> list[int]:
-    """Scheduled invitations whose contractor is inside the send window right now.
+# --- what may go now ------------------------------------------------------------------------
 
-    The window depends on the zone and the survey, so it is decided once per (zone, survey)
-    pair and handed to the database as a filter, rather than row by row in Python.
-    """
+
+def _open_now(session: Session, waiting: Select[Any], limit: int) -> list[int]:
+    """Narrow ``waiting`` (invitation ids joined to contractors) to those whose contractor is
+    inside the survey's window now. The window depends on the zone and the survey, so it is
+    decided once per (zone, survey) pair and handed to the database as a filter."""
     current = now()
-    waiting = (
-        select(Invitation.id)
-        .join(Contractor, Contractor.id == Invitation.contractor_id)
-        .where(
-            Invitation.status == InvitationStatus.SCHEDULED,
-            Invitation.expires_at > current,
-            or_(Invitation.not_before.is_(None), Invitation.not_before <= current),
-        )
-    )
     pairs = session.execute(
         waiting.with_only_columns(Contractor.timezone, Invitation.survey_id).distinct()
     ).all()
+    if not pairs:
+        return []
     surveys = {
         s.id: s
         for s in session.scalars(
@@ -302,18 +653,43 @@ def sendable_invitation_ids(session: Session, limit: int = 500) -> list[int]:
     )
 
 
-def give_up_lost_sends(session: Session) -> int:
-    """Invitations stuck in ``sending`` (a worker died mid-send) are marked failed, not resent."""
-    cutoff = now() - SENDING_GIVE_UP
-    result = session.execute(
-        update(Invitation)
+def sendable_invitation_ids(session: Session, limit: int = 500) -> list[int]:
+    """Scheduled invitations whose contractor is inside the send window right now."""
+    current = now()
+    waiting = (
+        select(Invitation.id)
+        .join(Contractor, Contractor.id == Invitation.contractor_id)
         .where(
-            Invitation.status == InvitationStatus.SENDING,
-            Invitation.status_changed_at < cutoff,
+            Invitation.status == InvitationStatus.SCHEDULED,
+            Invitation.expires_at > current,
+            or_(Invitation.not_before.is_(None), Invitation.not_before <= current),
         )
-        .values(status=InvitationStatus.FAILED, status_changed_at=now())
     )
-    return result.rowcount  # type: ignore[attr-defined]
+    return _open_now(session, waiting, limit)
+
+
+def due_reminder_ids(
+    session: Session, *, after: timedelta, stale: timedelta, limit: int = 500
+) -> list[int]:
+    """Unanswered invitations sent at least ``after`` ago (and not so long ago that a reminder
+    would be stale), not yet reminded, whose contractor is inside the window now."""
+    current = now()
+    waiting = (
+        select(Invitation.id)
+        .join(Contractor, Contractor.id == Invitation.contractor_id)
+        .where(
+            Invitation.status.in_(_REMINDABLE),
+            Invitation.reminder_count == 0,
+            Invitation.answered_at.is_(None),
+            Invitation.sent_at <= current - after,
+            Invitation.sent_at > current - after - stale,
+            or_(Invitation.not_before.is_(None), Invitation.not_before <= current),
+        )
+    )
+    return _open_now(session, waiting, limit)
+
+
+# --- staff messages -------------------------------------------------------------------------
 
 
 def queue_staff_message(
@@ -326,7 +702,7 @@ def queue_staff_message(
     subject: str | None = None,
 ) -> Message:
     """A message from staff to a contractor, sent by the same path as surveys: consent is
-    checked when it goes, and it waits for 08:00-20:00 in the contractor's zone."""
+    checked when it goes, it is paced, and it waits for 08:00-20:00 in the contractor's zone."""
     contractor = session.get_one(Contractor, contractor_id)
     to = contractor.phone if channel == ChannelName.SMS else contractor.email
     if not to:
@@ -347,10 +723,15 @@ def queue_staff_message(
     return message
 
 
+def _not_before(message: Message) -> datetime | None:
+    raw = (message.payload or {}).get("not_before")
+    return datetime.fromisoformat(raw) if isinstance(raw, str) else None
+
+
 def sendable_staff_message_ids(session: Session, limit: int = 500) -> list[int]:
     current = now()
     waiting = (
-        select(Message.id)
+        select(Message)
         .join(Contractor, Contractor.id == Message.contractor_id)
         .where(Message.direction == Direction.OUTBOUND, Message.status == "scheduled")
     )
@@ -358,15 +739,19 @@ def sendable_staff_message_ids(session: Session, limit: int = 500) -> list[int]:
     open_zones = [z for z in zones if in_hard_window(current, z)]
     if not open_zones:
         return []
-    return list(
-        session.scalars(
-            waiting.where(Contractor.timezone.in_(open_zones)).order_by(Message.id).limit(limit)
-        )
+    candidates = session.scalars(
+        waiting.where(Contractor.timezone.in_(open_zones)).order_by(Message.id).limit(limit)
     )
+    return [m.id for m in candidates if (_not_before(m) or current) <= current]
 
 
 def send_staff_message(
-    session: Session, message_id: int, channels: Mapping[str, Channel], *, sender: str
+    session: Session,
+    message_id: int,
+    channels: Mapping[str, Channel],
+    *,
+    sender: str,
+    pacer: Pacer | None = None,
 ) -> str:
     """Send one queued staff message at most once. Returns its status."""
     claimed = session.execute(
@@ -378,7 +763,41 @@ def send_staff_message(
     message = session.get_one(Message, message_id)
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         return message.status
-    if not consent.may_contact(session, message.to_address):
+    contractor = session.get_one(Contractor, message.contractor_id)
+
+    def hand_back(wait: float) -> str:
+        message.status = "scheduled"
+        message.payload = {
+            **(message.payload or {}),
+            "not_before": (now() + timedelta(seconds=wait)).isoformat(),
+        }
+        session.commit()
+        return message.status
+
+    def why_not(declined: list[str]) -> bool:
+        session.commit()  # end the read snapshot: see what others committed since
+        session.expire_all()
+        if not in_hard_window(now(), contractor.timezone):
+            declined.append("window")
+        elif not consent.may_contact(session, message.to_address):
+            declined.append("stop")
+        return not declined
+
+    declined: list[str] = []
+    if message.channel == ChannelName.SMS and pacer is not None:
+        turn = pacer.acquire(
+            sender,
+            templates.count_segments(message.body),
+            timeout=PACE_TIMEOUT_SECONDS,
+            ready=partial(why_not, declined),
+        )
+        if turn is Turn.TIMEOUT:
+            return hand_back(5)
+    else:
+        why_not(declined)
+    if declined == ["window"]:
+        return hand_back(60)
+    if declined:
         message.status = "suppressed"
         session.commit()
         return message.status
@@ -393,8 +812,17 @@ def send_staff_message(
         )
     except ChannelError as exc:
         message.error_code = exc.code
-        if exc.failure is Failure.RETRY:
-            message.status = "scheduled"  # the provider did not take it
+        if exc.failure is Failure.RETRY and not _provider_may_have_it(exc):
+            attempts = int((message.payload or {}).get("attempts", 0)) + 1
+            if attempts < MAX_SEND_ATTEMPTS:
+                message.payload = {**(message.payload or {}), "attempts": attempts}
+                if pacer is not None and exc.retry_after is not None:
+                    pacer.pause(sender, exc.retry_after)
+                ceiling = min(BACKOFF_BASE * 2 ** (attempts - 1), BACKOFF_MAX).total_seconds()
+                return hand_back(exc.retry_after or ceiling * random.random())
+            message.status = "failed"
+        elif exc.failure is Failure.RETRY:
+            pass  # the provider may have it: stays "sending", never sent twice
         else:
             message.status = "failed"
             if exc.failure is Failure.OPTED_OUT:
@@ -413,42 +841,102 @@ def send_staff_message(
     return message.status
 
 
-def nudge_dispatch() -> bool:
+# --- the dispatcher job ---------------------------------------------------------------------
+
+
+def nudge_dispatch(*, repair: bool = False) -> bool:
+    """Make sure a dispatcher will look soon. Returns True when this call enqueued one.
+
+    With ``repair`` (the tick), a drain flag left by a dispatcher that was killed is cleared:
+    no heartbeat and no dispatch job waiting in the queue means nobody will clear it.
+    """
+    if OUTBOUND_DRAIN.nudge():
+        return True
+    if not repair:
+        return False
+    connection = queues.connection
+    if connection.exists(DISPATCHER_ALIVE_KEY):
+        return False
+    waiting = queues.queue(OUTBOUND).get_job_ids()
+    if waiting:
+        return False
+    log.warning("no live dispatcher holds the outbound flag; starting one")
+    connection.delete(OUTBOUND_DRAIN.flag)
+    OUTBOUND_DRAIN.forget()
     return OUTBOUND_DRAIN.nudge()
 
 
-def dispatch() -> int:
-    """RQ job: send every invitation that may go out now. Returns how many were attempted."""
-    from outreach.channels import channels_for
+@dataclass(frozen=True)
+class Dispatcher:
+    """Everything a worker needs to send, built once per job from the settings."""
 
-    settings = config.active()
-    channels = channels_for(settings)
-    senders: dict[str, str] = {
-        ChannelName.SMS: settings.twilio_messaging_service_sid or settings.twilio_from_number,
-        ChannelName.EMAIL: settings.sendgrid_from_email,
-    }
+    channels: Mapping[str, Channel]
+    senders: Mapping[str, str]
+    reply_domain: str
+    pacer: Pacer
+    links: EmailLinks
+    remind_after: timedelta
+    stale: timedelta
 
-    def send_batch() -> int:
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Dispatcher:
+        from outreach.channels import channels_for
+
+        return cls(
+            channels=channels_for(settings),
+            senders={
+                ChannelName.SMS: settings.twilio_messaging_service_sid
+                or settings.twilio_from_number,
+                ChannelName.EMAIL: settings.sendgrid_from_email,
+            },
+            reply_domain=settings.sendgrid_inbound_domain,
+            pacer=Pacer(queues.connection, settings.sms_segments_per_second),
+            links=EmailLinks.from_settings(settings),
+            remind_after=timedelta(hours=settings.reminder_after_hours),
+            stale=timedelta(days=settings.stale_days),
+        )
+
+    def send_batch(self) -> int:
+        """Send what may go now: staff messages, invitations, reminders. Returns how many were
+        attempted."""
+        _beat()
         with db.session() as session:
             staff_ids = sendable_staff_message_ids(session)
-            ids = sendable_invitation_ids(session)
+            invitation_ids = sendable_invitation_ids(session)
+            reminder_ids = due_reminder_ids(session, after=self.remind_after, stale=self.stale)
+        common: dict[str, Any] = {
+            "senders": self.senders,
+            "reply_domain": self.reply_domain,
+            "pacer": self.pacer,
+            "links": self.links,
+            "heartbeat": _beat,
+        }
         for message_id in staff_ids:
             with db.session() as session:
+                channel = session.get_one(Message, message_id).channel
                 send_staff_message(
                     session,
                     message_id,
-                    channels,
-                    sender=senders[session.get_one(Message, message_id).channel],
+                    self.channels,
+                    sender=self.senders[channel],
+                    pacer=self.pacer,
                 )
-        for invitation_id in ids:
+        for invitation_id in invitation_ids:
+            _beat()
             with db.session() as session:
-                send_invitation(
-                    session,
-                    invitation_id,
-                    channels,
-                    senders=senders,
-                    reply_domain=settings.sendgrid_inbound_domain,
-                )
-        return len(ids) + len(staff_ids)
+                send_invitation(session, invitation_id, self.channels, **common)
+        for invitation_id in reminder_ids:
+            _beat()
+            with db.session() as session:
+                send_reminder(session, invitation_id, self.channels, **common)
+        return len(staff_ids) + len(invitation_ids) + len(reminder_ids)
 
-    return OUTBOUND_DRAIN.run(send_batch)
+
+def dispatch() -> int:
+    """RQ job: send everything that may go out now, until nothing is left. Safe to run in
+    several workers at once: claims are atomic and pacing is shared through Redis."""
+    dispatcher = Dispatcher.from_settings(config.active())
+    started = time.monotonic()
+    total = OUTBOUND_DRAIN.run(dispatcher.send_batch)
+    log.info("dispatch: %d sends attempted in %.1f s", total, time.monotonic() - started)
+    return total

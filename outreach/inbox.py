@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -58,7 +59,7 @@ def receive_sms(engine: Engine, params: dict[str, str], settings: Settings) -> R
     )
     keyword = classify(body)
     if keyword is None:
-        new_id = insert_once(engine, Message.__table__, row)
+        new_id = insert_once(engine, cast(Table, Message.__table__), row)
         return Received(stored=new_id is not None, id=new_id, keyword=None, needs_processing=True)
 
     with Session(engine) as session, session.begin():
@@ -80,20 +81,25 @@ def nudge_processing() -> bool:
 
 
 def confirmation_text(keyword: Keyword, settings: Settings) -> str:
+    """The one reply a consent keyword gets: no survey, no marketing (FCC 24-18, CTIA)."""
     program = settings.program_name
     if keyword is Keyword.OPT_OUT:
         return (
-            f"{program}: you are unsubscribed and will get no more messages. "
+            f"{program}: you are unsubscribed and will get no more messages from us. "
             "Reply START to subscribe again."
         )
     if keyword is Keyword.OPT_IN:
-        return f"{program}: you are subscribed again. Reply HELP for help, STOP to opt out."
+        return (
+            f"{program}: you are subscribed again to assignment surveys. Msg frequency varies. "
+            "Msg & data rates may apply. Reply HELP for help, STOP to opt out."
+        )
     return help_text(settings)
 
 
 def help_text(settings: Settings) -> str:
-    # CTIA: name the program, the frequency, how to stop, the rates notice and a contact.
+    """CTIA's HELP content: the program, the message frequency, how to opt out, the rates
+    notice and a contact. GSM-7 only, and short enough for one segment with a long contact."""
     return (
-        f"{settings.program_name}: short surveys about your assignment, about 2 msgs/month. "
-        f"Reply STOP to opt out. Msg & data rates may apply. Help: {settings.support_contact}"
+        f"{settings.program_name}: short surveys about your assignment. Msg frequency varies. "
+        f"Msg & data rates may apply. Reply STOP to opt out. Help: {settings.support_contact}"
     )

@@ -102,3 +102,38 @@ class Message(Base):
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     process_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     process_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ProviderEvent(Base):
+    """A provider event we have acted on, kept so that a redelivered one changes nothing.
+
+    SendGrid retries its Event Webhook and may repeat an event; ``sg_event_id`` is its key.
+    """
+
+    __tablename__ = "provider_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str] = mapped_column(String(255), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+
+
+class Campaign(Base):
+    """A one-off send of a survey, on one day, to the contractors of a segment.
+
+    Every criterion left empty matches everyone; tenure is counted in days from the
+    assignment start to ``send_on``.
+    """
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    send_on: Mapped[date] = mapped_column(Date, index=True)
+    client: Mapped[str | None] = mapped_column(String(200))
+    account_manager: Mapped[str | None] = mapped_column(String(200))
+    tenure_min_days: Mapped[int | None] = mapped_column(Integer)
+    tenure_max_days: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from core.clock import now
 from core.db import insert_ignoring_duplicates
-from outreach.models import Contractor
+from outreach.campaigns import Segment
+from outreach.models import Campaign, Contractor
 from surveys.models import Invitation, InvitationStatus, Survey
 
 # No setting can widen these: the strictest US state rules (Florida, Oklahoma) end at 8 pm.
@@ -61,12 +62,13 @@ def is_due(survey: Survey, start: date, end: date | None, day: date) -> bool:
     offset = (day - start).days
     if offset < 0 or (end is not None and day > end):
         return False
-    onboarding = survey.onboarding_days or []
-    if offset in onboarding:
-        return True
-    every = survey.pulse_every_days
-    last = max(onboarding, default=0)
-    return every is not None and every > 0 and offset > last and (offset - last) % every == 0
+    return _cadence_due(offset, *_due_offsets(survey))
+
+
+def _cadence_due(offset: int, onboarding: frozenset[int], last: int, every: int | None) -> bool:
+    return offset in onboarding or (
+        every is not None and offset > last and (offset - last) % every == 0
+    )
 
 
 def due_dates(survey: Survey, start: date, end: date | None, until: date) -> Iterator[date]:
@@ -83,14 +85,22 @@ def expiry(due_on: date, timezone: str, stale_days: int = DEFAULT_STALE_DAYS) ->
     return local_midnight.astimezone(UTC)
 
 
+def _due_offsets(survey: Survey) -> tuple[frozenset[int], int, int | None]:
+    onboarding = frozenset(survey.onboarding_days or [])
+    return onboarding, max(onboarding, default=0), survey.pulse_every_days or None
+
+
 def plan_invitations(
     session: Session,
     surveys: Iterable[Survey] | None = None,
     stale_days: int = DEFAULT_STALE_DAYS,
 ) -> int:
-    """Create the invitations due now for every active contractor. Safe to run again.
+    """Create the invitations due now, by cadence and by campaign, for every active
+    contractor. Safe to run again: existing ones are left as they are.
 
-    Returns the number of invitations created; existing ones are left as they are.
+    Built for a roster of 100,000: dates are worked out once per time zone, the due rule once
+    per survey, and the rows go to the database in one bulk insert that skips duplicates.
+    Returns the number of invitations created.
     """
     surveys = list(
         surveys
@@ -107,39 +117,92 @@ def plan_invitations(
             Contractor.start_date,
             Contractor.end_date,
             Contractor.channel,
+            Contractor.client,
+            Contractor.account_manager,
         ).where(Contractor.status == "active")
     ).all()
-    rows = []
-    for contractor_id, timezone, start, end, channel in contractors:
+    if not contractors:
+        return 0
+    # Days that may still go out in each zone: today and the stale window behind it (so a
+    # missed tick, a restart, loses nothing), with their expiry.
+    days_by_zone: dict[str, list[tuple[date, datetime]]] = {}
+    for timezone in {row.timezone for row in contractors}:
         today = local_today(timezone, current)
-        for survey in surveys:
-            # Look back over the stale window so a missed tick (a restart) loses nothing.
-            for back in range(stale_days):
-                day = today - timedelta(days=back)
-                if not is_due(survey, start, end, day):
-                    continue
-                expires_at = expiry(day, timezone, stale_days)
-                if expires_at <= current:
-                    continue
+        days_by_zone[timezone] = []
+        for back in range(stale_days):
+            day = today - timedelta(days=back)
+            expires_at = expiry(day, timezone, stale_days)
+            if expires_at > current:
+                days_by_zone[timezone].append((day, expires_at))
+    earliest = min((d for days in days_by_zone.values() for d, _ in days), default=None)
+    by_survey = {survey.id: survey for survey in surveys}
+    campaigns = (
+        list(
+            session.scalars(
+                select(Campaign).where(
+                    Campaign.survey_id.in_(by_survey), Campaign.send_on >= earliest
+                )
+            )
+        )
+        if earliest is not None
+        else []
+    )
+    cadences = [(survey.id, *_due_offsets(survey)) for survey in surveys]
+    segments = [(c.survey_id, c.send_on, Segment.of(c)) for c in campaigns]
+
+    rows: list[dict[str, object]] = []
+    # What exists already is skipped here, so the count below is exact; the insert still
+    # ignores duplicates, should two ticks ever race.
+    seen: set[tuple[int, int, date]] = set()
+    if earliest is not None:
+        existing = select(Invitation.survey_id, Invitation.contractor_id, Invitation.due_on)
+        existing = existing.where(
+            Invitation.survey_id.in_(by_survey), Invitation.due_on >= earliest
+        )
+        seen = {
+            (survey_id, contractor_id, due_on)
+            for survey_id, contractor_id, due_on in session.execute(existing)
+        }
+    token = secrets.token_hex
+    for contractor_id, timezone, start, end, channel, client, manager in contractors:
+        for day, expires_at in days_by_zone[timezone]:
+            if day < start or (end is not None and day > end):
+                continue
+            offset = (day - start).days
+            due = [
+                survey_id
+                for survey_id, onboarding, last, every in cadences
+                if _cadence_due(offset, onboarding, last, every)
+            ]
+            due += [
+                survey_id
+                for survey_id, send_on, segment in segments
+                if send_on == day and segment.matches(client, manager, start, end, day)
+            ]
+            for survey_id in due:
+                key = (survey_id, contractor_id, day)
+                if key in seen:
+                    continue  # exists, or due by cadence and by campaign on one day: once
+                seen.add(key)
                 rows.append(
                     {
-                        "survey_id": survey.id,
+                        "survey_id": survey_id,
                         "contractor_id": contractor_id,
                         "due_on": day,
                         "status": InvitationStatus.SCHEDULED.value,
                         "channel": channel,
-                        "reply_token": secrets.token_hex(8),
+                        "reply_token": token(8),
                         "reminder_count": 0,
+                        "send_attempts": 0,
                         "created_at": current,
                         "expires_at": expires_at,
                     }
                 )
     if not rows:
         return 0
-    table = Invitation.__table__
-    stmt = insert_ignoring_duplicates(table, session.get_bind().dialect.name)
-    result = session.execute(stmt.returning(table.c.id), rows)
-    return len(result.all())
+    stmt = insert_ignoring_duplicates(Invitation.__table__, session.get_bind().dialect.name)
+    session.execute(stmt, rows)
+    return len(rows)
 
 
 def expire_stale(session: Session) -> int:

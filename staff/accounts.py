@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from staff import audit
 from staff.models import Role, StaffUser
 
 MIN_PASSWORD_LENGTH = 8  # NIST SP 800-63B minimum
@@ -92,3 +93,46 @@ def authenticate(session: Session, email: str, password: str) -> tuple[StaffUser
         check_password_hash(_DUMMY_HASH, password)
         return None, False
     return user, user.check_password(password) and user.active
+
+
+def list_users(session: Session) -> list[StaffUser]:
+    return list(
+        session.scalars(select(StaffUser).order_by(StaffUser.active.desc(), StaffUser.email))
+    )
+
+
+def emails(session: Session, user_ids: set[int | None]) -> dict[int, str]:
+    """Staff emails by id, for showing who holds or did something."""
+    wanted = {i for i in user_ids if i is not None}
+    if not wanted:
+        return {}
+    return dict(
+        session.execute(select(StaffUser.id, StaffUser.email).where(StaffUser.id.in_(wanted))).all()
+    )
+
+
+def change_user(session: Session, user_id: int, *, role: str, active: bool, by: int) -> list[str]:
+    """Change another account's role or switch it on or off; returns what changed.
+
+    Raises:
+        AccountError: unknown role, unknown user, or an admin changing their own account
+            (which could leave nobody able to manage users).
+    """
+    new_role = check_role(role)
+    user = session.get(StaffUser, user_id)
+    if user is None:
+        raise AccountError(f"there is no staff user #{user_id}")
+    if user.id == by:
+        raise AccountError("you cannot change your own role or switch yourself off")
+    changed = []
+    if user.role != new_role:
+        changed.append("role")
+        user.role = new_role.value
+    if user.active != active:
+        changed.append("active")
+        user.active = active
+    if changed:
+        audit.record(
+            session, by, "staff_user_changed", "staff_user", user.id, role=user.role, active=active
+        )
+    return changed

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from staff.models import AuditEvent
+from staff.models import AuditEvent, StaffUser
+from staff.paging import Page
 
 
 def record(
@@ -31,3 +33,57 @@ def record(
     )
     session.add(event)
     return event
+
+
+ACTION_LABELS = {
+    "sign_in": "Signed in",
+    "sign_in_failed": "Failed sign-in",
+    "sign_in_throttled": "Sign-in refused: too many failures",
+    "sign_out": "Signed out",
+    "ticket_claimed": "Claimed ticket",
+    "ticket_assigned": "Assigned ticket",
+    "ticket_status_changed": "Changed ticket status",
+    "ticket_note_added": "Added note to ticket",
+    "ticket_handed_off": "Handed off ticket",
+    "ticket_resolved": "Resolved ticket",
+    "alert_acknowledged": "Acknowledged alert",
+    "care_outreach_logged": "Logged outreach",
+    "alert_escalated": "Escalated alert",
+    "alert_resolved": "Resolved alert",
+    "reply_queued": "Sent a message to a contractor",
+    "replies_exported": "Exported replies",
+    "survey_edited": "Edited survey",
+    "staff_user_created": "Created staff user",
+    "staff_user_changed": "Changed staff user",
+}
+
+
+def action_label(action: str) -> str:
+    return ACTION_LABELS.get(action, action.replace("_", " ").capitalize())
+
+
+def events(
+    session: Session,
+    *,
+    action: str = "",
+    user_id: int | None = None,
+    page: int = 1,
+    per_page: int = 100,
+) -> Page[tuple[AuditEvent, str | None]]:
+    """Audit events newest first, each with the email of who did it (None: nobody signed in)."""
+    query = select(AuditEvent, StaffUser.email).outerjoin(
+        StaffUser, StaffUser.id == AuditEvent.staff_user_id
+    )
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if user_id is not None:
+        query = query.where(AuditEvent.staff_user_id == user_id)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    found = session.execute(
+        query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return Page(
+        items=[(event, email) for event, email in found], page=page, per_page=per_page, total=total
+    )

@@ -1,4 +1,5 @@
-"""Demo data for `make run`: a roster spread around the globe, a survey, and staff logins."""
+"""Demo data for `make run`: a roster spread around the globe, a survey, staff logins, and
+weeks of history (see ``staff.demo_history``) so that every staff page has something to show."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from core.config import INSTANCE_DIR
 from core.db import db
 from outreach.models import Channel, Contractor
 from outreach.schedule import local_today
+from staff import demo_history
 from staff.models import Role, StaffUser
 from surveys.models import Survey
 
@@ -140,15 +142,31 @@ def seed_staff(session: Session, passwords_file: Path) -> dict[str, str]:
     return known
 
 
+def seed_demo_history(session: Session, survey: Survey) -> demo_history.Counts:
+    """Weeks of replies, tickets and alerts, worked by the demo Support and Care logins."""
+    staff = {
+        role: session.scalars(select(StaffUser.id).where(StaffUser.email == email)).one()
+        for email, role in DEMO_STAFF
+    }
+    return demo_history.seed_history(session, survey, staff[Role.SUPPORT], staff[Role.CARE])
+
+
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command() -> None:
     """Seed the demo roster, survey and staff logins (safe to run again)."""
     with db.session() as session:
-        seed_survey(session)
+        survey = seed_survey(session)
         created = seed_roster(session)
         logins = seed_staff(session, INSTANCE_DIR / "demo-logins.txt")
+        session.flush()
+        history = seed_demo_history(session, survey)
     click.echo(f"demo: {created} contractors added, survey '{DEMO_SURVEY_KEY}'")
+    if history.contractors:
+        click.echo(
+            f"demo: {demo_history.WEEKS} weeks of history: {history.contractors} contractors, "
+            f"{history.replies} replies, {history.tickets} tickets, {history.alerts} alerts"
+        )
     base = current_app.config["SETTINGS"].public_base_url
     for email, password in logins.items():
         click.echo(f"demo login: {email} / {password}  ({base}/staff/)")

@@ -1,15 +1,20 @@
-"""What the staff view reads: flagged replies with their tickets and alerts. No Flask here."""
+"""What the staff view reads: flagged replies with their tickets and alerts, and the filters
+staff narrow them with. No Flask here."""
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, and_, func, not_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from outreach.models import Direction, Message
+from outreach.models import Contractor, Direction, Message
+from staff.errors import WorkError
 from staff.models import Role
+from staff.paging import Page
 from surveys.models import Alert, Response, Team, Ticket
 
 PER_PAGE = 50
@@ -24,10 +29,142 @@ CATEGORY_LABELS = {
     "how_to": "How-to question",
     "none": "None",
 }
+TEAM_CHOICES = {"support": "Support", "care": "Care", "none": "No ticket or alert"}
+SEVERITIES = ("urgent", "high", "normal", "low")
 
 
 def category_label(category: str) -> str:
     return CATEGORY_LABELS.get(category, category.replace("_", " ").capitalize())
+
+
+@dataclass(frozen=True)
+class ReplyFilters:
+    """How staff narrow the replies they look at; empty means "any"."""
+
+    team: str = ""  # support, care or none (neither a ticket nor an alert)
+    category: str = ""
+    severity: str = ""  # a ticket's priority or an alert's severity
+    client: str = ""
+    manager: str = ""
+    date_from: date | None = None  # UTC dates, both ends included
+    date_to: date | None = None
+    q: str = ""  # words in the reply or the contractor's name
+
+    def as_args(self) -> dict[str, str]:
+        """The filters that are set, as query-string arguments."""
+        return {
+            k: v.isoformat() if isinstance(v, date) else v for k, v in asdict(self).items() if v
+        }
+
+    @property
+    def active(self) -> bool:
+        return bool(self.as_args())
+
+
+def _date(args: Mapping[str, str], name: str) -> date | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise WorkError(f"{name}={raw!r} is not a date: expected YYYY-MM-DD.", name) from None
+
+
+def parse_filters(args: Mapping[str, str]) -> ReplyFilters:
+    """Read filters from a query string.
+
+    Raises:
+        WorkError: a value is not one of its choices, or a date is malformed; names the field.
+    """
+    values: dict[str, Any] = {
+        name: (args.get(name) or "").strip()[:200]
+        for name in ("team", "category", "severity", "client", "manager", "q")
+    }
+    for name, allowed in (
+        ("team", TEAM_CHOICES),
+        ("category", CATEGORY_LABELS),
+        ("severity", SEVERITIES),
+    ):
+        if values[name] and values[name] not in allowed:
+            raise WorkError(f"{name}={values[name]!r} is not one of {', '.join(allowed)}.", name)
+    values["date_from"] = _date(args, "date_from")
+    values["date_to"] = _date(args, "date_to")
+    if values["date_from"] and values["date_to"] and values["date_from"] > values["date_to"]:
+        raise WorkError("date_from is after date_to.", "date_from")
+    return ReplyFilters(**values)
+
+
+def start_of(day: date) -> datetime:
+    return datetime.combine(day, time(0), UTC)
+
+
+def apply_filters(query: Select[Any], filters: ReplyFilters) -> Select[Any]:
+    """Narrow a query over Response to the replies that ``filters`` let through."""
+    if filters.team == "support":
+        query = query.where(Response.tickets.any(Ticket.team == Team.SUPPORT))
+    elif filters.team == "care":
+        query = query.where(
+            or_(Response.alerts.any(), Response.tickets.any(Ticket.team == Team.CARE))
+        )
+    elif filters.team == "none":
+        query = query.where(not_(Response.tickets.any()), not_(Response.alerts.any()))
+    if filters.category:
+        query = query.where(Response.category == filters.category)
+    if filters.severity:
+        query = query.where(
+            or_(
+                Response.tickets.any(Ticket.priority == filters.severity),
+                Response.alerts.any(Alert.severity == filters.severity),
+            )
+        )
+    if filters.client:
+        query = query.where(Response.contractor.has(Contractor.client == filters.client))
+    if filters.manager:
+        query = query.where(Response.contractor.has(Contractor.account_manager == filters.manager))
+    if filters.date_from:
+        query = query.where(Response.created_at >= start_of(filters.date_from))
+    if filters.date_to:
+        query = query.where(Response.created_at < start_of(filters.date_to + timedelta(days=1)))
+    if filters.q:
+        query = query.where(
+            or_(
+                Response.text.icontains(filters.q, autoescape=True),
+                Response.contractor.has(Contractor.name.icontains(filters.q, autoescape=True)),
+            )
+        )
+    return query
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    clients: list[str]
+    managers: list[str]
+
+
+def filter_choices(session: Session) -> FilterChoices:
+    return FilterChoices(
+        clients=list(
+            session.scalars(select(Contractor.client).distinct().order_by(Contractor.client))
+        ),
+        managers=list(
+            session.scalars(
+                select(Contractor.account_manager).distinct().order_by(Contractor.account_manager)
+            )
+        ),
+    )
+
+
+def filter_options(session: Session) -> dict[str, list[tuple[str, str]]]:
+    """The choices of each filter, as (value, label) pairs."""
+    choices = filter_choices(session)
+    return {
+        "team": list(TEAM_CHOICES.items()),
+        "category": [(k, v) for k, v in CATEGORY_LABELS.items() if k != "none"],
+        "severity": [(s, s.capitalize()) for s in SEVERITIES],
+        "client": [(c, c) for c in choices.clients],
+        "manager": [(m, m) for m in choices.managers],
+    }
 
 
 @dataclass(frozen=True)
@@ -37,35 +174,19 @@ class FlaggedReply:
     from_address: str | None
 
 
-@dataclass(frozen=True)
-class InboxPage:
-    replies: list[FlaggedReply]
-    page: int
-    per_page: int
-    total: int
-    pages: int = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "pages", max(1, math.ceil(self.total / self.per_page)))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
-def flagged_replies(session: Session, page: int = 1, per_page: int = PER_PAGE) -> InboxPage:
+def flagged_replies(
+    session: Session,
+    filters: ReplyFilters | None = None,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> Page[FlaggedReply]:
     """One page of flagged replies, newest first, with contractor, tickets and alerts loaded."""
     if page < 1:
         raise ValueError("page must be 1 or more")
-    total = session.scalar(select(func.count(Response.id)).where(Response.flagged)) or 0
+    query = apply_filters(select(Response).where(Response.flagged), filters or ReplyFilters())
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     query = (
-        select(Response)
-        .where(Response.flagged)
-        .order_by(Response.created_at.desc(), Response.id.desc())
+        query.order_by(Response.created_at.desc(), Response.id.desc())
         .options(
             selectinload(Response.contractor),
             selectinload(Response.tickets),
@@ -75,18 +196,18 @@ def flagged_replies(session: Session, page: int = 1, per_page: int = PER_PAGE) -
         .offset((page - 1) * per_page)
     )
     responses = list(session.scalars(query))
-    senders = _sender_addresses(session, [r.id for r in responses if r.contractor_id is None])
+    senders = sender_addresses(session, [r.id for r in responses if r.contractor_id is None])
     replies = [FlaggedReply(r, senders.get(r.id)) for r in responses]
-    return InboxPage(replies=replies, page=page, per_page=per_page, total=total)
+    return Page(items=replies, page=page, per_page=per_page, total=total)
 
 
-def _sender_addresses(session: Session, response_ids: list[int]) -> dict[int, str]:
+def sender_addresses(session: Session, response_ids: list[int]) -> dict[int, str]:
     """The from address of the first inbound message of each reply."""
     if not response_ids:
         return {}
     query = (
         select(Message.response_id, Message.from_address)
-        .where(Message.response_id.in_(response_ids), Message.direction == Direction.INBOUND)
+        .where(and_(Message.response_id.in_(response_ids), Message.direction == Direction.INBOUND))
         .order_by(Message.id)
     )
     senders: dict[int, str] = {}
@@ -105,21 +226,3 @@ def can_view_ticket(role: str, ticket: Ticket) -> bool:
 
 def can_view_alert(role: str, _alert: Alert | None = None) -> bool:
     return role in (Role.ADMIN, Role.CARE)
-
-
-def ticket_with_replies(session: Session, ticket_id: int) -> Ticket | None:
-    query = (
-        select(Ticket)
-        .where(Ticket.id == ticket_id)
-        .options(selectinload(Ticket.contractor), selectinload(Ticket.responses))
-    )
-    return session.scalars(query).first()
-
-
-def alert_with_replies(session: Session, alert_id: int) -> Alert | None:
-    query = (
-        select(Alert)
-        .where(Alert.id == alert_id)
-        .options(selectinload(Alert.contractor), selectinload(Alert.responses))
-    )
-    return session.scalars(query).first()

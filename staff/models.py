@@ -1,4 +1,4 @@
-"""Staff accounts and the audit trail of what they did."""
+"""Staff accounts, the audit trail of what they did, their notes, and failed sign-ins."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from enum import StrEnum
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.clock import now
@@ -53,3 +53,48 @@ class AuditEvent(Base):
     target_id: Mapped[int | None]
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, index=True)
+
+
+class NoteKind(StrEnum):
+    NOTE = "note"  # an internal note on a ticket or alert, never sent to the contractor
+    HAND_OFF = "hand_off"  # a ticket moved between Support and Care; the body says why
+    CALL = "call"  # Care's outreach log: how they reached the contractor, and what came of it
+    TEXT = "text"
+    EMAIL = "email"
+    ESCALATION = "escalation"
+    RESOLUTION = "resolution"
+
+
+OUTREACH_KINDS = (NoteKind.CALL, NoteKind.TEXT, NoteKind.EMAIL)
+
+
+class WorkNote(Base):
+    """What staff wrote while working a ticket or an alert: notes, hand-offs, outreach."""
+
+    __tablename__ = "work_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contractor_id: Mapped[int | None] = mapped_column(ForeignKey("contractors.id"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), index=True)
+    staff_user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+
+    author: Mapped[StaffUser] = relationship()
+
+
+class SignInFailure(Base):
+    """One failed sign-in, counted per account and per address to slow guessing down."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (
+        Index("ix_sign_in_failures_email_at", "email", "at"),
+        Index("ix_sign_in_failures_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)

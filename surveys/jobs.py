@@ -12,18 +12,44 @@ log = logging.getLogger(__name__)
 
 
 def tick() -> dict[str, int]:
-    """Every minute (RQ's cron): plan, expire, and make sure senders and readers are awake."""
+    """Every TICK_SECONDS (RQ's cron): plan, expire, settle sends whose worker died, raise
+    silence alerts, and make sure senders and readers are awake. Thin: the rules live in
+    outreach.schedule, outreach.delivery and surveys.triage."""
+    from datetime import timedelta
+
+    from core import config
+    from outreach import recovery
+    from outreach.channels import channels_for
+    from surveys import triage
+
+    settings = config.active()
     with db.session() as session:
-        planned = schedule.plan_invitations(session)
+        planned = schedule.plan_invitations(session, stale_days=settings.stale_days)
         expired = schedule.expire_stale(session)
-        lost = delivery.give_up_lost_sends(session)
+    with db.session() as session:
+        recovered = recovery.recover_lost_sends(
+            session,
+            recovery.finders_for(channels_for(settings)),
+            after=timedelta(seconds=settings.send_recovery_seconds),
+        )
+    with db.session() as session:
+        silent = triage.raise_silence_alerts(session)
     with db.session() as session:
         waiting = len(replies.pending_message_ids(session, limit=1))
-    delivery.nudge_dispatch()
+    # One nudge wakes one dispatcher for everything planned; it also restarts sending when
+    # the last dispatcher was killed.
+    delivery.nudge_dispatch(repair=True)
     if waiting:
         # The outbox sweep: replies stored while Redis was down get read now.
         inbox.nudge_processing()
-    return {"planned": planned, "expired": expired, "lost": lost}
+    return {
+        "planned": planned,
+        "expired": expired,
+        "found_sent": recovered["sent"],
+        "resent": recovered["resend"],
+        "lost": recovered["failed"],
+        "silence_alerts": silent,
+    }
 
 
 def process_inbound() -> int:

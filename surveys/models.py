@@ -183,6 +183,8 @@ class Alert(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contractor_id: Mapped[int | None] = mapped_column(ForeignKey("contractors.id"))
+    # The contractor's client; a client hot-spot alert has a client and no contractor.
+    client: Mapped[str | None] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32))
     severity: Mapped[str] = mapped_column(String(10))  # urgent | high | normal
     status: Mapped[str] = mapped_column(String(16), default="open")  # open|acknowledged|resolved

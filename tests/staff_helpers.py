@@ -22,3 +22,30 @@ def sign_in(client: FlaskClient, email: str, password: str, **extra: str) -> Any
     form = {"csrf_token": csrf_token(page.get_data(as_text=True)), "email": email}
     form.update(password=password, **extra)
     return client.post("/staff/sign-in", data=form)
+
+
+class Staff:
+    """A signed-in staff member's browser: a test client plus the session's CSRF token."""
+
+    def __init__(self, client: FlaskClient, token: str) -> None:
+        self.client = client
+        self.token = token
+
+    def get(self, url: str) -> Any:
+        return self.client.get(url)
+
+    def post(self, url: str, **data: str) -> Any:
+        """Post a form the way the page would, with its CSRF token."""
+        return self.client.post(url, data={"csrf_token": self.token, **data})
+
+    def page(self, url: str) -> str:
+        answer = self.client.get(url)
+        assert answer.status_code == 200, (url, answer.status_code)
+        return answer.get_data(as_text=True)  # type: ignore[no-any-return]
+
+
+def signed_in(client: FlaskClient, email: str, password: str) -> Staff:
+    answer = sign_in(client, email, password)
+    assert answer.status_code == 302, "sign-in failed"
+    home = client.get(answer.headers["Location"])
+    return Staff(client, csrf_token(home.get_data(as_text=True)))

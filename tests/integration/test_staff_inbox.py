@@ -181,3 +181,87 @@ def test_ticket_page_shows_its_replies_and_says_when_missing(app: Flask, session
     assert "Cleo Park" in html and "pay is late again" in html and "urgent" in html
     assert missing.status_code == 404
     assert f"There is no ticket #{ticket.id + 1000}" in missing.get_data(as_text=True)
+
+
+def _filtered_texts(client: Any, query: str) -> list[str]:
+    html = _page(client, f"/staff/replies?{query}")
+    return re.findall(r'<blockquote class="reply-text">([^<]*)</blockquote>', html)
+
+
+def test_flagged_replies_filter_by_team_category_severity_client_manager_date_and_words(
+    app: Flask, session: Session
+) -> None:
+    globex = make_contractor(session, name="Ana Ortiz", client="Globex", account_manager="Dana")
+    initech = make_contractor(session, name="Ben Stone", client="Initech", account_manager="Sam")
+    pay = make_response(
+        session, contractor_id=globex.id, text="pay late", category="timecard_pay", created_at=T0
+    )
+    badge = make_response(
+        session,
+        contractor_id=initech.id,
+        text="badge broken",
+        category="equipment_access",
+        created_at=T0 - timedelta(days=3),
+    )
+    sad = make_response(
+        session,
+        contractor_id=initech.id,
+        text="feeling low",
+        category="none",
+        created_at=T0 - timedelta(days=10),
+    )
+    make_response(session, contractor_id=globex.id, text="odd one", category="none", created_at=T0)
+    urgent = make_ticket(session, contractor_id=globex.id, priority="urgent")
+    handed = make_ticket(session, contractor_id=initech.id, priority="normal", team="care")
+    alert = make_alert(session, contractor_id=initech.id, severity="high")
+    urgent.responses.append(pay)
+    handed.responses.append(badge)
+    alert.responses.append(sad)
+    user = make_staff_user(session)
+    session.commit()
+    client = _staff_client(app, user)
+
+    assert _filtered_texts(client, "team=support") == ["pay late"]
+    assert _filtered_texts(client, "team=care") == ["badge broken", "feeling low"]
+    assert _filtered_texts(client, "team=none") == ["odd one"]
+    assert _filtered_texts(client, "category=equipment_access") == ["badge broken"]
+    assert _filtered_texts(client, "severity=urgent") == ["pay late"]
+    assert _filtered_texts(client, "severity=high") == ["feeling low"]
+    assert _filtered_texts(client, "client=Initech") == ["badge broken", "feeling low"]
+    assert _filtered_texts(client, "manager=Dana") == ["odd one", "pay late"]
+    assert _filtered_texts(client, "date_from=2026-02-25&date_to=2026-02-28") == ["badge broken"]
+    assert _filtered_texts(client, "q=BROKEN") == ["badge broken"]
+    assert _filtered_texts(client, "q=ortiz") == ["odd one", "pay late"]
+    assert _filtered_texts(client, "q=100%25") == []  # % is a character, not a wildcard
+    assert _filtered_texts(client, "client=Initech&team=care&category=none") == ["feeling low"]
+
+
+def test_flagged_replies_pages_keep_their_filters(app: Flask, session: Session) -> None:
+    contractor = make_contractor(session, client="Globex")
+    for n in range(51):
+        make_response(session, contractor_id=contractor.id, created_at=T0 + timedelta(minutes=n))
+    user = make_staff_user(session)
+    session.commit()
+
+    html = _page(_staff_client(app, user), "/staff/replies?client=Globex")
+
+    assert 'href="/staff/replies?page=2&amp;client=Globex"' in html
+    assert "51 flagged replies match these filters" in html
+
+
+def test_flagged_replies_refuse_a_bad_filter_naming_it(app: Flask, session: Session) -> None:
+    user = make_staff_user(session)
+    session.commit()
+    client = _staff_client(app, user)
+
+    bad_team = client.get("/staff/replies?team=sales")
+    bad_date = client.get("/staff/replies?date_from=yesterday")
+    backwards = client.get("/staff/replies?date_from=2026-03-02&date_to=2026-03-01")
+
+    assert bad_team.status_code == 400 and "team=&#39;sales&#39;" in bad_team.get_data(as_text=True)
+    assert bad_date.status_code == 400 and "date_from=&#39;yesterday&#39; is not a date" in (
+        bad_date.get_data(as_text=True)
+    )
+    assert backwards.status_code == 400 and "date_from is after date_to" in (
+        backwards.get_data(as_text=True)
+    )

@@ -7,7 +7,8 @@ import pytest
 
 from staff.accounts import AccountError, check_email, check_password, check_role
 from staff.auth import role_allows, role_required, safe_next
-from staff.inbox import InboxPage, can_view_alert, can_view_ticket, category_label
+from staff.inbox import can_view_alert, can_view_ticket, category_label
+from staff.paging import Page
 from surveys.models import Ticket
 
 
@@ -80,9 +81,9 @@ def test_check_password_refuses_short_ones() -> None:
         check_password("1234567")
 
 
-def test_inbox_page_counts_pages_and_neighbours() -> None:
-    empty = InboxPage(replies=[], page=1, per_page=50, total=0)
-    full = InboxPage(replies=[], page=2, per_page=50, total=101)
+def test_page_counts_pages_and_neighbours() -> None:
+    empty: Page[int] = Page(items=[], page=1, per_page=50, total=0)
+    full: Page[int] = Page(items=[], page=2, per_page=50, total=101)
 
     assert (empty.pages, empty.has_previous, empty.has_next) == (1, False, False)
     assert (full.pages, full.has_previous, full.has_next) == (3, True, True)

@@ -1,0 +1,153 @@
+"""What SendGrid's Event Webhook tells us about the emails we sent, applied once per event.
+
+Each event carries ``sg_event_id``; it is stored in ``provider_events`` (unique) in the same
+transaction as its effects, so a redelivered batch, or the same event twice, changes nothing.
+Statuses move forward only. Addresses are suppressed as PROVIDERS.md says: a hard bounce or a
+drop makes the address unreachable (SMS may still be used); an unsubscribe or a spam report is
+an opt-out, which stops every channel.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from sqlalchemy import Table, select
+from sqlalchemy.orm import Session
+
+from core.clock import now
+from core.db import insert_ignoring_duplicates
+from outreach import consent
+from outreach.delivery import apply_provider_status
+from outreach.models import Channel, Direction, Message, ProviderEvent
+
+log = logging.getLogger(__name__)
+
+# SendGrid event -> our message status. Events not listed change no status.
+EVENT_STATUS: Mapping[str, str] = {
+    "processed": "processed",
+    "deferred": "deferred",
+    "delivered": "delivered",
+    "bounce": "bounced",
+    "dropped": "dropped",
+}
+OPT_OUT_EVENTS: Mapping[str, str] = {
+    "spamreport": "spamreport",
+    "unsubscribe": "unsubscribe",
+    "group_unsubscribe": "unsubscribe",
+}
+
+
+class EventError(ValueError):
+    """The webhook body is not a list of events; the message says what is wrong."""
+
+
+@dataclass
+class Outcome:
+    new: int = 0
+    duplicates: int = 0
+    ignored: list[str] = field(default_factory=list)  # why an event was skipped
+
+
+def parse_events(payload: Any) -> list[dict[str, Any]]:
+    """Check the shape of a webhook body. Raises EventError naming the first bad element."""
+    if not isinstance(payload, list):
+        raise EventError("the body must be a JSON array of events")
+    for i, event in enumerate(payload):
+        if not isinstance(event, dict):
+            raise EventError(f"event {i}: must be a JSON object")
+        for name in ("event", "email", "sg_event_id"):
+            if not isinstance(event.get(name), str) or not event[name]:
+                raise EventError(f"event {i}: '{name}' is required and must be a string")
+    return payload
+
+
+def _message_for(session: Session, event: Mapping[str, Any]) -> Message | None:
+    """Our Message: by the ``message_id`` custom arg, else by the X-Message-Id prefix of
+    ``sg_message_id``; only when it went to the address the event is about."""
+    email = str(event["email"]).lower()
+    candidates: list[Message | None] = []
+    raw_id = event.get("message_id")
+    if isinstance(raw_id, str | int) and str(raw_id).isdigit():
+        candidates.append(session.get(Message, int(raw_id)))
+    sg_message_id = event.get("sg_message_id")
+    if isinstance(sg_message_id, str) and sg_message_id:
+        provider_id = sg_message_id.split(".", 1)[0]
+        candidates.append(session.scalar(select(Message).where(Message.provider_id == provider_id)))
+    for message in candidates:
+        if (
+            message is not None
+            and message.direction == Direction.OUTBOUND
+            and message.channel == Channel.EMAIL
+            and message.to_address.lower() == email
+        ):
+            return message
+    return None
+
+
+def apply_events(session: Session, events: Iterable[Mapping[str, Any]]) -> Outcome:
+    """Apply each event not seen before. Runs in the caller's transaction."""
+    events = list(events)
+    outcome = Outcome()
+    if not events:
+        return outcome
+    table = cast(Table, ProviderEvent.__table__)
+    stmt = insert_ignoring_duplicates(table, session.get_bind().dialect.name)
+    received = now()
+    rows: list[dict[str, object]] = [
+        {
+            "provider": "sendgrid",
+            "event_id": str(e["sg_event_id"]),
+            "kind": str(e["event"])[:32],
+            "received_at": received,
+        }
+        for e in events
+    ]
+    fresh = set(session.scalars(stmt.returning(table.c.event_id), rows).all())
+    for event in events:
+        event_id = str(event["sg_event_id"])
+        if event_id not in fresh:
+            outcome.duplicates += 1
+            continue
+        fresh.discard(event_id)  # the same id twice in one batch counts once
+        outcome.new += 1
+        _apply(session, event, outcome)
+    return outcome
+
+
+def _apply(session: Session, event: Mapping[str, Any], outcome: Outcome) -> None:
+    kind = str(event["event"])
+    address = str(event["email"]).strip()
+    message = _message_for(session, event)
+    status = EVENT_STATUS.get(kind)
+    provider_id = (message.provider_id if message else None) or str(
+        event.get("sg_message_id") or ""
+    ).split(".", 1)[0]
+    if status is not None:
+        if message is None or not provider_id:
+            outcome.ignored.append(f"{kind}: no message of ours to {address}")
+        else:
+            apply_provider_status(
+                session,
+                provider_id=provider_id,
+                status=status,
+                error_code=str(event.get("status") or "")[:16] or None,
+                message_id=message.id,
+            )
+    if kind == "bounce" and str(event.get("type") or "bounce") == "bounce":
+        # "blocked" bounces are temporary (a full mailbox, a greylist): no suppression.
+        consent.mark_invalid(session, address, Channel.EMAIL, reason="bounce")
+    elif kind == "dropped":
+        reason = str(event.get("reason") or "").lower()
+        if "unsubscribe" in reason:
+            consent.record_opt_out(session, address, Channel.EMAIL, source="unsubscribe")
+        elif "spam" in reason:
+            consent.record_opt_out(session, address, Channel.EMAIL, source="spamreport")
+        else:
+            consent.mark_invalid(session, address, Channel.EMAIL, reason="dropped")
+    elif kind in OPT_OUT_EVENTS:
+        consent.record_opt_out(session, address, Channel.EMAIL, source=OPT_OUT_EVENTS[kind])
+    elif kind == "group_resubscribe":
+        consent.record_opt_in(session, address, Channel.EMAIL)

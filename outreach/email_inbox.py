@@ -1,0 +1,506 @@
+"""Replies by email: SendGrid Inbound Parse posts read into one stored message, exactly once.
+
+SendGrid posts ``multipart/form-data`` in one of two shapes. Parsed mode sends the headers as
+one text block plus ``text``, ``html``, ``from``, ``to``, ``subject``, ``envelope`` (JSON) and
+``charsets`` (JSON naming the charset of each field); raw mode sends the whole MIME message in
+``email``. Either way the field bytes are in the sender's charset, not necessarily UTF-8, so
+this module reads the form itself (Werkzeug would decode every field as UTF-8 and lose the
+rest) and decodes each field by what the message says about it.
+
+What is kept: who sent it, which invitation it answers (the ``reply+<token>@`` address, then
+our Message-ID in In-Reply-To/References), and the whole text. Quoted text and signatures are
+stripped when the reply is read (:func:`reply_text`), so the stored message stays whole.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import json
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser, HeaderParser
+from email.utils import getaddresses, parseaddr
+from html.parser import HTMLParser
+from typing import IO, Any, cast
+
+from mailparser_reply.parser import EmailMessage as ReplyParser
+from sqlalchemy import Table
+from sqlalchemy.engine import Engine
+from werkzeug.http import parse_options_header
+from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
+
+from core.clock import now
+from core.db import insert_once
+from outreach.inbox import Received
+from outreach.models import Channel, Direction, Message
+
+# Fields SendGrid sends that we read; attachments (attachment1..N) are never kept.
+_WANTED = frozenset(
+    {
+        "headers",
+        "text",
+        "html",
+        "from",
+        "to",
+        "cc",
+        "subject",
+        "envelope",
+        "charsets",
+        "email",
+        "spam_score",
+        "SPF",
+        "dkim",
+    }
+)
+_FIELD_LIMIT = 30 * 1024 * 1024  # SendGrid's own cap on a whole message
+_READ_CHUNK = 64 * 1024
+
+REPLY_ADDRESS = re.compile(r"reply\+([A-Za-z0-9_-]{4,32})@([^\s>]+)", re.IGNORECASE)
+# Our own Message-ID on survey emails (see thread_message_id): a reply's In-Reply-To or
+# References carries the invitation's token back even when the reply address was dropped.
+THREAD_ID = re.compile(r"pulse\.([A-Za-z0-9_-]{4,32})\.[0-9a-f]+@([^\s>]+)", re.IGNORECASE)
+MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
+
+# Labels mail clients write for text that is really windows-1252 (as browsers treat them).
+_WINDOWS_1252_LABELS = frozenset({"iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "cp819"})
+_BOUNCE_SENDERS = frozenset({"mailer-daemon", "postmaster"})
+_BULK_PRECEDENCE = frozenset({"auto_reply", "bulk", "junk", "list"})
+# Headers kept with the message for staff and for the record; the rest is transport noise.
+_KEPT_HEADERS = ("Date", "Auto-Submitted", "X-Autoreply", "Precedence", "X-Mailer", "User-Agent")
+
+# Signature blocks the parser finds start with a valediction ("Thanks,", "Sent from my
+# iPhone"); a longer first line is a sentence that happens to start with "Thanks", and stays.
+SIGNATURE_MAX_WORDS = 4
+REPLY_LANGUAGES = ("en", "es")
+
+
+class BadInboundEmail(ValueError):
+    """The post is not a usable Inbound Parse payload; the message names the field."""
+
+
+@dataclass(frozen=True)
+class InboundEmail:
+    mode: str  # "parsed" or "raw"
+    message_id: str  # "<...>", the dedupe key
+    sender: str  # addr-spec, lower case
+    from_header: str
+    recipients: tuple[str, ...]  # every address it was sent to, lower case
+    subject: str
+    text: str  # the whole text, quotes and all; HTML turned into text when there was no text
+    references: tuple[str, ...]  # In-Reply-To first, then References newest first
+    reply_token: str | None
+    routed_by: str | None  # "address" or "thread"
+    automatic: str | None  # why this is not a person writing (auto_reply, bounce, ...)
+    headers: dict[str, str] = field(default_factory=dict)
+    charsets: dict[str, str] = field(default_factory=dict)
+    message_id_missing: bool = False
+
+
+# -- reading the form -------------------------------------------------------------------------
+
+
+def read_form(stream: IO[bytes], content_type: str) -> dict[str, bytes]:
+    """The raw bytes of each wanted field of a ``multipart/form-data`` body.
+
+    Raises:
+        BadInboundEmail: not multipart, no boundary, or a field over the size limit.
+    """
+    mimetype, options = parse_options_header(content_type or "")
+    boundary = options.get("boundary", "")
+    if mimetype != "multipart/form-data" or not boundary:
+        raise BadInboundEmail("Content-Type: expected multipart/form-data with a boundary")
+    decoder = MultipartDecoder(boundary.encode("latin-1"), max_form_memory_size=None)
+    fields: dict[str, bytearray] = {}
+    name, current = "", None
+    finished = False
+    try:
+        while not finished:
+            chunk = stream.read(_READ_CHUNK)
+            decoder.receive_data(chunk or None)
+            while not finished:
+                event = decoder.next_event()
+                if isinstance(event, NeedData):
+                    break
+                if isinstance(event, Epilogue):
+                    finished = True
+                elif isinstance(event, File | Field):
+                    # Raw mode's ``email`` may come as a file part; attachments never do here.
+                    name = event.name
+                    wanted = name == "email" if isinstance(event, File) else name in _WANTED
+                    current = fields.setdefault(name, bytearray()) if wanted else None
+                elif isinstance(event, Data) and current is not None:
+                    current += event.data
+                    if len(current) > _FIELD_LIMIT:
+                        raise BadInboundEmail(f"{name}: over {_FIELD_LIMIT} bytes")
+            if not chunk:
+                break
+    except ValueError as exc:
+        if isinstance(exc, BadInboundEmail):
+            raise
+        raise BadInboundEmail(f"body: not a complete multipart form ({exc})") from None
+    return {name: bytes(value) for name, value in fields.items()}
+
+
+def decode(data: bytes, charset: str | None) -> str:
+    """Text in the charset it says it is in; UTF-8, then windows-1252, when that fails."""
+    label = (charset or "").strip().strip('"').lower()
+    candidates = []
+    if label in _WINDOWS_1252_LABELS:
+        candidates.append("cp1252")
+    elif label and label not in ("us-ascii", "ascii"):
+        candidates.append(label)
+    candidates += ["utf-8", "cp1252"]
+    for candidate in candidates:
+        try:
+            codecs.lookup(candidate)
+            return data.decode(candidate)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("utf-8", errors="replace")
+
+
+def _json_field(fields: dict[str, bytes], name: str) -> dict[str, Any]:
+    raw = fields.get(name)
+    if not raw:
+        return {}
+    try:
+        value = json.loads(decode(raw, "utf-8"))
+    except ValueError:
+        raise BadInboundEmail(f"{name}: not valid JSON") from None
+    if not isinstance(value, dict):
+        raise BadInboundEmail(f"{name}: expected a JSON object")
+    return value
+
+
+# -- parsing ----------------------------------------------------------------------------------
+
+
+def parse(
+    fields: dict[str, bytes], *, inbound_domain: str, own_addresses: Iterable[str] = ()
+) -> InboundEmail:
+    """Read an Inbound Parse post, parsed or raw mode, into an :class:`InboundEmail`.
+
+    Args:
+        inbound_domain: the domain of our ``reply+<token>@`` addresses.
+        own_addresses: our sending addresses: mail from them is a loop, not a reply.
+
+    Raises:
+        BadInboundEmail: a required field is missing or malformed; the message names it.
+    """
+    envelope = _json_field(fields, "envelope")
+    charsets = {str(k).lower(): str(v) for k, v in _json_field(fields, "charsets").items()}
+    if fields.get("email"):
+        return _parse_raw(fields, envelope, charsets, inbound_domain, own_addresses)
+    if "headers" not in fields:
+        raise BadInboundEmail("headers: missing (or email, in raw mode)")
+    return _parse_parsed(fields, envelope, charsets, inbound_domain, own_addresses)
+
+
+def _parse_parsed(
+    fields: dict[str, bytes],
+    envelope: dict[str, Any],
+    charsets: dict[str, str],
+    inbound_domain: str,
+    own_addresses: Iterable[str],
+) -> InboundEmail:
+    headers = HeaderParser(policy=policy.default).parsestr(decode(fields["headers"], "utf-8"))
+
+    def text_field(name: str) -> str:
+        return decode(fields[name], charsets.get(name)) if name in fields else ""
+
+    text = text_field("text")
+    if not text.strip() and fields.get("html"):
+        text = html_to_text(text_field("html"))
+    return _assemble(
+        "parsed",
+        headers,
+        from_field=text_field("from"),
+        to_fields=[text_field("to"), text_field("cc")],
+        subject=text_field("subject"),
+        text=text,
+        envelope=envelope,
+        charsets=charsets,
+        inbound_domain=inbound_domain,
+        own_addresses=own_addresses,
+    )
+
+
+def _parse_raw(
+    fields: dict[str, bytes],
+    envelope: dict[str, Any],
+    charsets: dict[str, str],
+    inbound_domain: str,
+    own_addresses: Iterable[str],
+) -> InboundEmail:
+    message = BytesParser(policy=policy.default).parsebytes(fields["email"])
+    assert isinstance(message, EmailMessage)  # policy.default builds EmailMessage
+    return _assemble(
+        "raw",
+        message,
+        from_field="",
+        to_fields=[],
+        subject="",
+        text=message_text(message),
+        envelope=envelope,
+        charsets=charsets,
+        inbound_domain=inbound_domain,
+        own_addresses=own_addresses,
+    )
+
+
+def message_text(message: EmailMessage) -> str:
+    """The text a person wrote in a MIME message: text/plain, or its HTML as text."""
+    for preference in ("plain", "html"):
+        part = message.get_body(preferencelist=(preference,))
+        if part is None:
+            continue
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        text = decode(data, part.get_content_charset())
+        if preference == "html":
+            text = html_to_text(text)
+        if text.strip():
+            return text
+    return ""
+
+
+def _header(headers: Any, name: str) -> str:
+    try:
+        value = headers.get(name)
+    except (IndexError, ValueError, TypeError):
+        # policy.default parses structured headers and can trip over a malformed one.
+        value = None
+    return str(value).strip() if value is not None else ""
+
+
+def _addresses(values: Iterable[str]) -> list[str]:
+    found = []
+    for _name, address in getaddresses([v for v in values if v]):
+        address = address.strip().lower()
+        if "@" in address and address not in found:
+            found.append(address)
+    return found
+
+
+def _assemble(
+    mode: str,
+    headers: Any,
+    *,
+    from_field: str,
+    to_fields: list[str],
+    subject: str,
+    text: str,
+    envelope: dict[str, Any],
+    charsets: dict[str, str],
+    inbound_domain: str,
+    own_addresses: Iterable[str],
+) -> InboundEmail:
+    from_header = from_field.strip() or _header(headers, "From")
+    sender = parseaddr(from_header)[1].strip().lower()
+    if "@" not in sender:
+        raise BadInboundEmail("from: missing or not an email address")
+
+    envelope_to = envelope.get("to") or []
+    if isinstance(envelope_to, str):
+        envelope_to = [envelope_to]
+    recipients = _addresses(
+        [*to_fields, _header(headers, "To"), _header(headers, "Cc"), *map(str, envelope_to)]
+    )
+    references = _references(headers)
+
+    reply_token, routed_by = None, None
+    for address in recipients:
+        match = REPLY_ADDRESS.fullmatch(address)
+        if match and match.group(2).lower() == inbound_domain.lower():
+            reply_token, routed_by = match.group(1), "address"
+            break
+    if reply_token is None:
+        for reference in references:
+            match = THREAD_ID.fullmatch(reference)
+            if match and match.group(2).lower() == inbound_domain.lower():
+                reply_token, routed_by = match.group(1), "thread"
+                break
+
+    subject = subject.strip() or _header(headers, "Subject")
+    message_id = _message_id(_header(headers, "Message-ID"))
+    missing = message_id is None
+    if message_id is None:
+        # Without a Message-ID, the content itself is the dedupe key for SendGrid's retries.
+        digest = hashlib.sha256(
+            "\x00".join([sender, _header(headers, "Date"), subject, text]).encode()
+        ).hexdigest()
+        message_id = f"<{digest}@no-message-id.invalid>"
+
+    return InboundEmail(
+        mode=mode,
+        message_id=message_id,
+        sender=sender,
+        from_header=from_header,
+        recipients=tuple(recipients),
+        subject=subject,
+        text=text,
+        references=tuple(references),
+        reply_token=reply_token,
+        routed_by=routed_by,
+        automatic=_automatic(headers, sender, envelope, own_addresses),
+        headers={name: v for name in _KEPT_HEADERS if (v := _header(headers, name))},
+        charsets=charsets,
+        message_id_missing=missing,
+    )
+
+
+def _message_id(value: str) -> str | None:
+    match = MESSAGE_ID.search(value)
+    if match:
+        bare = match.group(1)
+    else:
+        bare = value.strip().strip("<>").strip()
+        if not bare or any(c.isspace() for c in bare):
+            return None
+    message_id = f"<{bare}>"
+    if len(message_id) > 255:  # the provider id column's width
+        message_id = f"<{hashlib.sha256(bare.encode()).hexdigest()}@long-message-id.invalid>"
+    return message_id
+
+
+def _references(headers: Any) -> list[str]:
+    found: list[str] = []
+    in_reply_to = MESSAGE_ID.findall(_header(headers, "In-Reply-To"))
+    references = MESSAGE_ID.findall(_header(headers, "References"))
+    for reference in [*in_reply_to, *reversed(references)]:
+        if reference not in found:
+            found.append(reference)
+    return found
+
+
+def _automatic(
+    headers: Any, sender: str, envelope: dict[str, Any], own_addresses: Iterable[str]
+) -> str | None:
+    """Why a message was written by a machine, not a person (RFC 3834 and common practice)."""
+    auto_submitted = _header(headers, "Auto-Submitted").lower()
+    if auto_submitted and auto_submitted != "no":
+        return "auto_submitted"
+    if any(_header(headers, h) for h in ("X-Autoreply", "X-Autorespond", "X-Autoresponder")):
+        return "auto_reply"
+    if _header(headers, "Precedence").lower() in _BULK_PRECEDENCE:
+        return "bulk"
+    content_type = _header(headers, "Content-Type").lower()
+    if content_type.startswith("multipart/report") or _header(headers, "X-Failed-Recipients"):
+        return "bounce"
+    if sender.split("@", 1)[0] in _BOUNCE_SENDERS:
+        return "bounce"
+    if "from" in envelope and str(envelope.get("from") or "").strip() in ("", "<>"):
+        return "bounce"  # a null reverse-path is how delivery reports are sent
+    if sender in {a.strip().lower() for a in own_addresses}:
+        return "loop"
+    return None
+
+
+# -- the reply itself -------------------------------------------------------------------------
+
+
+class _HTMLText(HTMLParser):
+    """HTML as plain text, leaving out quoted mail (blockquote, Gmail's quote) and non-text."""
+
+    _BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "hr", "table"})
+    _SKIP = frozenset({"blockquote", "style", "script", "head", "title"})
+    _VOID = frozenset({"br", "hr", "img", "meta", "link", "input", "wbr", "col", "area", "base"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._stack: list[bool] = []  # per open element: does it hide its content?
+
+    def _hidden(self) -> bool:
+        return any(self._stack)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._BLOCKS and not self._hidden():
+            self.parts.append("\n")
+        if tag in self._VOID:
+            return
+        classes = " ".join(v or "" for k, v in attrs if k == "class")
+        self._stack.append(tag in self._SKIP or "gmail_quote" in classes)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._VOID or not self._stack:
+            return
+        self._stack.pop()
+        if tag in self._BLOCKS and not self._hidden():
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden():
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    parser = _HTMLText()
+    parser.feed(html)
+    parser.close()
+    lines = [" ".join(line.split()) for line in "".join(parser.parts).splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def reply_text(text: str) -> str:
+    """What the contractor wrote this time: no quoted thread, no signature.
+
+    ``mail-parser-reply`` splits the text at the quote headers of Gmail ("On ... wrote:"),
+    Outlook ("From: ... Sent: ...") and Apple Mail ("> On ... wrote:") and finds the
+    signature; lines still quoted with ">" (a reply written between quoted lines) are dropped.
+    """
+    parsed = ReplyParser(text=text, languages=list(REPLY_LANGUAGES), keep_hyphen_lists=True).read()
+    if not parsed.replies:
+        return ""
+    reply = parsed.replies[0]
+    signature_start = reply.signatures.split("\n", 1)[0] if reply.signatures else ""
+    signed_off = len(signature_start.split()) <= SIGNATURE_MAX_WORDS
+    body = reply.body if signed_off else reply.full_body
+    lines = [line for line in body.splitlines() if not line.lstrip().startswith(">")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def thread_message_id(reply_token: str, domain: str) -> str:
+    """The Message-ID of a survey email: a reply's In-Reply-To carries the token back."""
+    return f"<pulse.{reply_token}.{secrets.token_hex(4)}@{domain}>"
+
+
+# -- storing ----------------------------------------------------------------------------------
+
+
+def store(engine: Engine, inbound: InboundEmail) -> Received:
+    """Store one inbound email once, keyed by its Message-ID; a repeat changes nothing."""
+    reply_address = next(
+        (a for a in inbound.recipients if REPLY_ADDRESS.fullmatch(a)),
+        inbound.recipients[0] if inbound.recipients else "",
+    )
+    row = {
+        "direction": Direction.INBOUND.value,
+        "channel": Channel.EMAIL.value,
+        "provider_id": inbound.message_id,
+        "from_address": inbound.sender[:320],
+        "to_address": reply_address[:320],
+        "subject": inbound.subject[:998] or None,
+        "body": inbound.text,
+        "status": "received",
+        "payload": {
+            "mode": inbound.mode,
+            "from": inbound.from_header,
+            "recipients": list(inbound.recipients),
+            "references": list(inbound.references),
+            "reply_token": inbound.reply_token,
+            "routed_by": inbound.routed_by,
+            "headers": inbound.headers,
+            "charsets": inbound.charsets,
+            "message_id_missing": inbound.message_id_missing,
+        },
+        "created_at": now(),
+        "process_attempts": 0,
+    }
+    new_id = insert_once(engine, cast(Table, Message.__table__), row)
+    return Received(stored=new_id is not None, id=new_id, keyword=None, needs_processing=True)

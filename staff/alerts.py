@@ -1,0 +1,194 @@
+"""Care's work on alerts: acknowledge, log outreach, escalate, resolve. No Flask.
+
+As with tickets, each function records its audit event in the caller's session and the caller
+commits, so an action and its trail are stored together.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from core.clock import now
+from staff import audit
+from staff.errors import NotFound, WorkError, required_text
+from staff.models import OUTREACH_KINDS, NoteKind, StaffUser, WorkNote
+from staff.paging import Page
+from surveys.models import Alert, Response
+
+OPEN, ACKNOWLEDGED, ESCALATED, RESOLVED = "open", "acknowledged", "escalated", "resolved"
+STATUSES = (OPEN, ACKNOWLEDGED, ESCALATED, RESOLVED)
+SEVERITIES = ("urgent", "high", "normal")
+SEVERITY_RANK = {s: n for n, s in enumerate(SEVERITIES)}
+QUEUE_VIEWS = ("open", "mine", "unassigned", "escalated", "resolved")
+OUTREACH_METHODS = tuple(k.value for k in OUTREACH_KINDS)
+
+KIND_LABELS = {
+    "quit_intent": "Said they may leave",
+    "low_rating_streak": "Low ratings in a row",
+    "low_rating_run": "Low ratings in a row",
+    "early_tenure": "Early-tenure risk",
+    "falling_scores": "Falling scores",
+    "silence": "Gone quiet",
+}
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
+
+
+def get_alert(session: Session, alert_id: int) -> Alert:
+    alert = session.scalars(
+        select(Alert)
+        .where(Alert.id == alert_id)
+        .options(
+            selectinload(Alert.contractor),
+            selectinload(Alert.responses).selectinload(Response.contractor),
+        )
+    ).first()
+    if alert is None:
+        raise NotFound(f"There is no alert #{alert_id}.")
+    return alert
+
+
+def notes(session: Session, alert_id: int) -> list[WorkNote]:
+    return list(
+        session.scalars(
+            select(WorkNote)
+            .where(WorkNote.alert_id == alert_id)
+            .options(selectinload(WorkNote.author))
+            .order_by(WorkNote.created_at, WorkNote.id)
+        )
+    )
+
+
+def _open(alert: Alert) -> None:
+    if alert.status == RESOLVED:
+        raise WorkError(f"Alert #{alert.id} is resolved.", "status")
+
+
+def _note(session: Session, alert: Alert, kind: str, body: str, by: int) -> WorkNote:
+    note = WorkNote(
+        alert_id=alert.id,
+        contractor_id=alert.contractor_id,
+        staff_user_id=by,
+        kind=kind,
+        body=body,
+        created_at=now(),
+    )
+    session.add(note)
+    return note
+
+
+def acknowledge(session: Session, alert_id: int, *, by: int) -> Alert:
+    """Say "I have this one". Two people at once: the first one gets it."""
+    taken = session.execute(
+        update(Alert)
+        .where(Alert.id == alert_id, Alert.status == OPEN)
+        .values(status=ACKNOWLEDGED, assignee_id=by, updated_at=now())
+    )
+    alert = get_alert(session, alert_id)
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        _open(alert)
+        holder = session.get(StaffUser, alert.assignee_id) if alert.assignee_id else None
+        who = f" by {holder.email}" if holder else ""
+        raise WorkError(f"Alert #{alert.id} is already {alert.status}{who}.")
+    session.refresh(alert)
+    audit.record(session, by, "alert_acknowledged", "alert", alert.id)
+    return alert
+
+
+def log_outreach(session: Session, alert_id: int, method: str, note: str, *, by: int) -> WorkNote:
+    """Record that Care called, texted or emailed the contractor, and what came of it.
+
+    Reaching out to someone is taking the alert on, so an open alert becomes acknowledged.
+    """
+    if method not in OUTREACH_METHODS:
+        raise WorkError(f"Method {method!r} is not one of {', '.join(OUTREACH_METHODS)}.", "method")
+    text = required_text(note, "note", "The note on the outreach")
+    alert = get_alert(session, alert_id)
+    _open(alert)
+    entry = _note(session, alert, method, text, by)
+    if alert.status == OPEN:
+        alert.status = ACKNOWLEDGED
+        alert.assignee_id = by
+    alert.updated_at = now()
+    session.flush()
+    audit.record(
+        session, by, "care_outreach_logged", "alert", alert.id, method=method, note_id=entry.id
+    )
+    return entry
+
+
+def escalate(session: Session, alert_id: int, reason: str, *, by: int) -> Alert:
+    """More than Care can settle alone: it goes to the top of the queue, flagged for a lead."""
+    text = required_text(reason, "reason", "The reason for escalating")
+    alert = get_alert(session, alert_id)
+    _open(alert)
+    if alert.status == ESCALATED:
+        raise WorkError(f"Alert #{alert.id} is already escalated.", "status")
+    before = alert.status
+    alert.status = ESCALATED
+    if alert.assignee_id is None:
+        alert.assignee_id = by
+    alert.updated_at = now()
+    _note(session, alert, NoteKind.ESCALATION, text, by)
+    audit.record(session, by, "alert_escalated", "alert", alert.id, before=before)
+    return alert
+
+
+def resolve(session: Session, alert_id: int, outcome: str, *, by: int) -> Alert:
+    text = required_text(outcome, "outcome", "The outcome")
+    alert = get_alert(session, alert_id)
+    _open(alert)
+    current = now()
+    before = alert.status
+    alert.status = RESOLVED
+    alert.resolved_at = current
+    alert.updated_at = current
+    if alert.assignee_id is None:
+        alert.assignee_id = by
+    _note(session, alert, NoteKind.RESOLUTION, text, by)
+    audit.record(session, by, "alert_resolved", "alert", alert.id, before=before)
+    return alert
+
+
+def queue(
+    session: Session,
+    *,
+    view: str = "open",
+    user_id: int | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page[Alert]:
+    """Care's alerts: escalated and urgent first, then the oldest first."""
+    if view not in QUEUE_VIEWS:
+        raise WorkError(f"view={view!r} is not one of {', '.join(QUEUE_VIEWS)}.", "view")
+    query = select(Alert)
+    if view == "resolved":
+        query = query.where(Alert.status == RESOLVED).order_by(
+            Alert.resolved_at.desc(), Alert.id.desc()
+        )
+    else:
+        query = query.where(Alert.status != RESOLVED)
+        if view == "mine":
+            query = query.where(Alert.assignee_id == user_id)
+        elif view == "unassigned":
+            query = query.where(Alert.assignee_id.is_(None))
+        elif view == "escalated":
+            query = query.where(Alert.status == ESCALATED)
+        query = query.order_by(
+            case((Alert.status == ESCALATED, 0), else_=1),
+            case(SEVERITY_RANK, value=Alert.severity, else_=len(SEVERITIES)),
+            Alert.created_at,
+            Alert.id,
+        )
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    items = list(
+        session.scalars(
+            query.options(selectinload(Alert.contractor))
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    )
+    return Page(items=items, page=page, per_page=per_page, total=total)

@@ -1,0 +1,159 @@
+"""Staff pages. Views are thin: they read the request, call the domain modules in ``staff``
+with the request's session, commit, and render or redirect.
+
+The blueprint lives here; each page group registers its routes from its own module.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, flash, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import NotFound as HTTPNotFound
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from core.clock import now
+from staff import alerts, audit, inbox, tickets
+from staff.errors import NotFound, WorkError
+from staff.models import Role
+
+# Named after the package, so templates/ and static/ resolve next to staff/__init__.py.
+bp = Blueprint(
+    "staff",
+    "staff",
+    url_prefix="/staff",
+    template_folder="templates",
+    static_folder="static",
+)
+
+
+def home_for(role: str) -> str:
+    """Where each role starts: its own queue; admin starts on the dashboard."""
+    if role == Role.SUPPORT:
+        return url_for("staff.support_queue")
+    if role == Role.CARE:
+        return url_for("staff.care_queue")
+    return url_for("staff.dashboard")
+
+
+def when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "—"
+
+
+def age(value: datetime | None) -> str:
+    """How long ago, in the largest unit that reads well: "45 min", "5 h", "3 d"."""
+    if value is None:
+        return "—"
+    elapsed = max(now() - value, timedelta(0))
+    if elapsed < timedelta(hours=1):
+        return f"{int(elapsed.total_seconds() // 60)} min"
+    if elapsed < timedelta(days=2):
+        return f"{int(elapsed.total_seconds() // 3600)} h"
+    return f"{elapsed.days} d"
+
+
+def nav_items(role: str) -> list[tuple[str, str]]:
+    items = []
+    if role in (Role.SUPPORT, Role.ADMIN):
+        items.append(("staff.support_queue", "Support queue"))
+    if role in (Role.CARE, Role.ADMIN):
+        items.append(("staff.care_queue", "Care queue"))
+    items += [
+        ("staff.flagged_replies", "Flagged replies"),
+        ("staff.contractors", "Contractors"),
+        ("staff.dashboard", "Dashboard"),
+    ]
+    if role == Role.ADMIN:
+        items += [
+            ("staff.surveys", "Surveys"),
+            ("staff.users", "Users"),
+            ("staff.audit_log", "Audit log"),
+            ("staff.export_page", "Export"),
+        ]
+    return items
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    role = current_user.role if current_user.is_authenticated else ""
+    return {
+        "when": when,
+        "age": age,
+        "category_label": inbox.category_label,
+        "kind_label": alerts.kind_label,
+        "action_label": audit.action_label,
+        "ticket_status_label": tickets.STATUS_LABELS,
+        "can_view_ticket": lambda ticket: inbox.can_view_ticket(role, ticket),
+        "can_view_alert": lambda alert: inbox.can_view_alert(role, alert),
+        "nav_items": nav_items(role) if role else [],
+    }
+
+
+def fail(form: FlaskForm, error: WorkError) -> None:
+    """Put a domain error next to the field it names, or at the top of the form."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*field.errors, str(error)]
+    else:
+        form.form_errors.append(str(error))
+
+
+def done(message: str) -> None:
+    flash(message, "success")
+
+
+@bp.after_request
+def _headers(response: WerkzeugResponse) -> WerkzeugResponse:
+    # Defence in depth behind autoescaping: contractor text could never run script here
+    # even if a template slipped. Pages hold personal data, so nothing is cached.
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'; form-action 'self'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.endpoint != "staff.static":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+@bp.errorhandler(400)
+@bp.errorhandler(403)
+@bp.errorhandler(404)
+def _error(error: HTTPException) -> ResponseReturnValue:
+    if isinstance(error, CSRFError):
+        message = (
+            "This form has expired or did not come from this site. "
+            "Go back, reload the page and try again."
+        )
+    elif error.code == 403:
+        message = "Your role does not give access to this page."
+    else:
+        message = error.description or ""
+    return render_template("staff/error.html", error=error, message=message), error.code or 500
+
+
+@bp.errorhandler(NotFound)
+def _not_found(error: NotFound) -> ResponseReturnValue:
+    return _error(HTTPNotFound(str(error)))
+
+
+# Each module adds its routes to ``bp`` when imported.
+from staff.views import (  # noqa: E402
+    account,
+    admin,
+    care,
+    contractors,
+    dashboard,
+    replies,
+    support,
+)
+
+__all__ = ["account", "admin", "bp", "care", "contractors", "dashboard", "replies", "support"]

@@ -1,0 +1,121 @@
+"""Contractor list and contractor page: profile, consent, timeline, trend chart, reply form."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import abort, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from redis import RedisError
+
+from core.db import request_session
+from outreach import delivery
+from staff import charts, inbox
+from staff import contractors as pages
+from staff.auth import any_staff
+from staff.errors import WorkError
+from staff.forms import ReplyForm
+from staff.paging import parse_page
+from staff.views import bp, done, fail
+from surveys.models import Response
+
+log = logging.getLogger(__name__)
+
+
+@bp.get("/contractors")
+@any_staff
+def contractors() -> ResponseReturnValue:
+    try:
+        page_number = parse_page(request.args.get("page"))
+    except ValueError as exc:
+        abort(400, str(exc))
+    q = (request.args.get("q") or "").strip()[:200]
+    client = (request.args.get("client") or "").strip()[:200]
+    manager = (request.args.get("manager") or "").strip()[:200]
+    session = request_session()
+    page = pages.search(session, q, client, manager, page=page_number)
+    return render_template(
+        "staff/contractors.html",
+        page=page,
+        q=q,
+        client=client,
+        manager=manager,
+        choices=inbox.filter_choices(session),
+        args={k: v for k, v in (("q", q), ("client", client), ("manager", manager)) if v},
+    )
+
+
+def _render(
+    contractor_id: int, status: int = 200, form: ReplyForm | None = None
+) -> ResponseReturnValue:
+    session = request_session()
+    contractor = pages.get_contractor(session, contractor_id)
+    replies: list[Response] = pages.rated_replies(session, contractor.id)
+    chart = charts.trend_chart(replies, f"Rating and sentiment of {contractor.name}'s replies")
+    consents = pages.consents(session, contractor)
+    if form is None:
+        form = ReplyForm(formdata=None)
+        usable = [c.channel for c in consents if c.may_send]
+        form.channel.data = (
+            contractor.channel if contractor.channel in usable else (usable or ["sms"])[0]
+        )
+    return (
+        render_template(
+            "staff/contractor.html",
+            contractor=contractor,
+            consents=consents,
+            timeline=pages.timeline(session, contractor),
+            chart=chart,
+            replies=replies,
+            tenure=pages.tenure_days(contractor),
+            local_now=pages.local_time(contractor),
+            window_opens=pages.next_window_opens(contractor),
+            form=form,
+        ),
+        status,
+    )
+
+
+@bp.get("/contractors/<int:contractor_id>")
+@any_staff
+def contractor(contractor_id: int) -> ResponseReturnValue:
+    return _render(contractor_id)
+
+
+@bp.post("/contractors/<int:contractor_id>/reply")
+@any_staff
+def reply_to_contractor(contractor_id: int) -> ResponseReturnValue:
+    session = request_session()
+    contractor = pages.get_contractor(session, contractor_id)
+    form = ReplyForm()
+    if form.validate_on_submit():
+        try:
+            pages.queue_reply(
+                session,
+                contractor.id,
+                form.channel.data or "",
+                form.body.data or "",
+                form.subject.data,
+                by=current_user.id,
+            )
+        except WorkError as exc:
+            session.rollback()
+            fail(form, exc)
+        else:
+            session.commit()
+            try:
+                delivery.nudge_dispatch()
+            except RedisError:
+                # Stored and committed: the next tick's dispatch sends it all the same.
+                log.warning("could not wake the sender; the next tick will send the reply")
+            opens = pages.next_window_opens(contractor)
+            if opens is None:
+                done(f"Message to {contractor.name} queued; it goes out now.")
+            else:
+                done(
+                    f"Message to {contractor.name} queued; it waits until "
+                    f"{opens:%H:%M} on {opens:%a %d %b}, their time."
+                )
+            return redirect(url_for(".contractor", contractor_id=contractor.id), 303)
+    return _render(contractor.id, 400, form)

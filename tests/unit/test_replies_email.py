@@ -1,0 +1,224 @@
+"""Reading SendGrid Inbound Parse posts: charsets, routing, machine mail, and the reply itself."""
+
+from __future__ import annotations
+
+import io
+import json
+from email.message import EmailMessage
+
+import pytest
+
+from outreach.email_inbox import (
+    BadInboundEmail,
+    InboundEmail,
+    decode,
+    parse,
+    read_form,
+    reply_text,
+    thread_message_id,
+)
+from tests.fixtures.email.inbound_parse import encode, fields, sample
+
+DOMAIN = "reply.example.com"
+
+
+def _read(raw: bytes, mode: str = "parsed", **kwargs: str) -> InboundEmail:
+    body, content_type = encode(fields(raw, mode))
+    form = read_form(io.BytesIO(body), content_type)
+    return parse(form, inbound_domain=DOMAIN, own_addresses=["pulse@example.com"], **kwargs)
+
+
+def _email(body: str, **headers: str) -> bytes:
+    message = EmailMessage()
+    message["From"] = headers.pop("From", "Rosa Diaz <rosa@example.com>")
+    message["To"] = headers.pop("To", f"reply+0f1e2d3c4b5a6978@{DOMAIN}")
+    message["Subject"] = headers.pop("Subject", "Re: How is Acme going?")
+    message["Message-ID"] = headers.pop("Message_ID", "<m1@mail.example.com>")
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(body)
+    return message.as_bytes()
+
+
+@pytest.mark.parametrize("mode", ["parsed", "raw"])
+@pytest.mark.parametrize(
+    ("sample_name", "expected"),
+    [
+        (
+            "gmail_reply.eml",
+            "2 - my timecard for last week still hasn't been approved and payroll says it's on "
+            "my manager. Nobody is answering my emails about it.\n\nRosa",
+        ),
+        (
+            "outlook_reply.eml",
+            "Honestly it\u2019s been rough. They still haven\u2019t given me a laptop or a "
+            "building badge, so I wait in the lobby every morning until someone lets me in. 2",
+        ),
+        (
+            "apple_mail_reply.eml",
+            "5! Great crew and the site lead checks in with me every morning.",
+        ),
+    ],
+)
+def test_reply_text_of_each_mail_client_drops_quote_and_signature(
+    sample_name: str, expected: str, mode: str
+) -> None:
+    assert reply_text(_read(sample(sample_name), mode).text) == expected
+
+
+def test_reply_text_gmail_attribution_wrapped_over_two_lines_is_still_a_quote() -> None:
+    text = (
+        "Fine, 4.\n\nOn Mon, Mar 2, 2026 at 10:00\u202fAM Contractor Pulse <pulse@example.com>\n"
+        "wrote:\n\n> Hi Rosa,\n> How is Acme going?\n"
+    )
+    assert reply_text(text) == "Fine, 4."
+
+
+def test_reply_text_keeps_a_sentence_that_starts_with_thanks() -> None:
+    text = "Good week.\nThanks, the crew helped a lot with the new badge. 5\n"
+    assert reply_text(text) == "Good week.\nThanks, the crew helped a lot with the new badge. 5"
+
+
+def test_reply_text_keeps_a_hyphen_list() -> None:
+    text = "Three things:\n- timecard late\n- no badge\n\nThanks,\nBo\n"
+    assert reply_text(text) == "Three things:\n- timecard late\n- no badge"
+
+
+def test_reply_text_keeps_answers_written_between_quoted_lines() -> None:
+    text = (
+        "On Mon, Mar 2, 2026 at 10:00 AM Contractor Pulse <pulse@example.com> wrote:\n"
+        "> How is it going? Reply 1-5.\n\n4, fine\n\n> Anything else?\n\n"
+        "The badge does not work\n"
+    )
+    assert reply_text(text) == "4, fine\n\nThe badge does not work"
+
+
+def test_parse_raw_windows1252_reply_decodes_accents_and_curly_quotes() -> None:
+    message = _read(sample("windows1252_raw.eml"), "raw")
+    reply = reply_text(message.text)
+    assert reply.startswith("3 \u2013 the work itself is fine, but my manager Jos\u00e9 keeps")
+    assert "I\u2019m being asked" in reply
+    assert "Zo\u00eb" not in reply  # the signature went with "Kind regards,"
+    assert message.sender == "zoe.mueller@web.de"
+    assert message.from_header == "Zo\u00eb M\u00fcller <zoe.mueller@web.de>"
+
+
+def test_parse_parsed_iso_8859_1_text_is_decoded_by_charsets() -> None:
+    message = _read(sample("iso88591_reply.eml"), "parsed")
+    assert message.charsets["text"] == "iso-8859-1"
+    assert reply_text(message.text).startswith(
+        "4 - tr\u00e8s bien. The caf\u00e9 badge works now and the team is friendly. "
+        "Na\u00efve question"
+    )
+
+
+def test_decode_with_a_wrong_charset_label_falls_back_instead_of_mangling() -> None:
+    data = "Jos\u00e9 isn\u2019t paid".encode("cp1252")
+    assert decode(data, "utf-8") == "Jos\u00e9 isn\u2019t paid"
+    assert decode(data, "no-such-charset") == "Jos\u00e9 isn\u2019t paid"
+    assert decode("caf\u00e9".encode(), "us-ascii") == "caf\u00e9"
+
+
+def test_parse_html_only_reply_is_read_without_the_gmail_quote() -> None:
+    form = dict(fields(sample("gmail_reply.eml"), "parsed"))
+    del form["text"]
+    body, content_type = encode(list(form.items()))
+    message = parse(read_form(io.BytesIO(body), content_type), inbound_domain=DOMAIN)
+    assert reply_text(message.text) == (
+        "2 - my timecard for last week still hasn't been approved and payroll says it's on "
+        "my manager. Nobody is answering my emails about it.\n\nRosa"
+    )
+
+
+def test_parse_routes_by_reply_address_on_our_domain_only() -> None:
+    ours = _read(_email("4"))
+    assert (ours.reply_token, ours.routed_by) == ("0f1e2d3c4b5a6978", "address")
+
+    elsewhere = _read(_email("4", To="reply+0f1e2d3c4b5a6978@evil.example.net"))
+    assert (elsewhere.reply_token, elsewhere.routed_by) == (None, None)
+
+
+def test_parse_routes_by_our_message_id_when_the_reply_address_is_gone() -> None:
+    sent_id = thread_message_id("a1b2c3d4e5f60718", DOMAIN)
+    message = _read(
+        _email(
+            "4 all good",
+            To=f"Contractor Pulse <hello@{DOMAIN}>",
+            In_Reply_To=sent_id,
+            References=f"<older@mail.example.com> {sent_id}",
+        )
+    )
+    assert (message.reply_token, message.routed_by) == ("a1b2c3d4e5f60718", "thread")
+    assert message.references[0] == sent_id.strip("<>")
+
+
+@pytest.mark.parametrize(
+    ("sample_name", "reason"),
+    [
+        ("auto_reply.eml", "auto_submitted"),
+        ("vacation_autoreply.eml", "auto_reply"),
+        ("bounce.eml", "auto_submitted"),
+    ],
+)
+def test_parse_marks_machine_written_mail(sample_name: str, reason: str) -> None:
+    assert _read(sample(sample_name)).automatic == reason
+
+
+def test_parse_marks_bounces_without_auto_submitted_by_sender_report_or_envelope() -> None:
+    daemon = _email("could not deliver", From="MAILER-DAEMON@mx.example.net")
+    assert _read(daemon).automatic == "bounce"
+
+    report = sample("bounce.eml").replace(b"Auto-Submitted: auto-replied\n", b"")
+    report = report.replace(b"MAILER-DAEMON@mx.example.net", b"robot@mx.example.net")
+    assert _read(report, "raw").automatic == "bounce"
+
+    form = dict(fields(_email("550 user unknown", From="robot@mx.example.net")))
+    form["envelope"] = json.dumps({"to": [f"reply+x1y2z3w4@{DOMAIN}"], "from": ""}).encode()
+    body, content_type = encode(list(form.items()))
+    assert parse(read_form(io.BytesIO(body), content_type), inbound_domain=DOMAIN).automatic == (
+        "bounce"
+    )
+
+
+def test_parse_marks_mail_from_our_own_address_as_a_loop() -> None:
+    assert _read(_email("Hi Rosa", From="pulse@example.com")).automatic == "loop"
+
+
+def test_parse_person_written_reply_is_not_automatic() -> None:
+    assert _read(sample("gmail_reply.eml")).automatic is None
+
+
+def test_parse_without_from_names_the_field() -> None:
+    form = [(k, v) for k, v in fields(_email("4")) if k != "from"]
+    form = [(k, v.replace(b"From: Rosa Diaz <rosa@example.com>\n", b"")) for k, v in form]
+    body, content_type = encode(form)
+    with pytest.raises(BadInboundEmail, match=r"^from: "):
+        parse(read_form(io.BytesIO(body), content_type), inbound_domain=DOMAIN)
+
+
+def test_parse_with_malformed_envelope_names_the_field() -> None:
+    form = dict(fields(_email("4")))
+    form["envelope"] = b"{not json"
+    body, content_type = encode(list(form.items()))
+    with pytest.raises(BadInboundEmail, match=r"^envelope: "):
+        parse(read_form(io.BytesIO(body), content_type), inbound_domain=DOMAIN)
+
+
+def test_read_form_refuses_a_body_that_is_not_multipart() -> None:
+    with pytest.raises(BadInboundEmail, match=r"^Content-Type: "):
+        read_form(io.BytesIO(b"text=4"), "application/x-www-form-urlencoded")
+
+
+def test_read_form_keeps_field_bytes_and_skips_attachments() -> None:
+    body, content_type = encode(
+        [("text", "caf\u00e9".encode("cp1252")), ("attachment1", b"\x89PNG...")]
+    )
+    assert read_form(io.BytesIO(body), content_type) == {"text": b"caf\xe9"}
+
+
+def test_parse_without_message_id_gets_the_same_key_for_the_same_mail() -> None:
+    raw = _email("4 all good").replace(b"Message-ID: <m1@mail.example.com>\n", b"")
+    first, again = _read(raw), _read(raw)
+    assert first.message_id_missing
+    assert first.message_id == again.message_id
+    assert first.message_id != _read(raw.replace(b"4 all good", b"3 all good")).message_id
