@@ -32,8 +32,9 @@ _STARS = "\u2b50\u2605\U0001f31f"
 _STAR_EMOJI = re.compile(f"[{_STARS}]")
 
 # What follows a count, a time, a duration or an amount rather than a rating.
+# Only spaces: a line break ends the number's phrase ("4" on one line, the problem on the next).
 _UNITS = re.compile(
-    r"\s*(?:a\.?m\b|p\.?m\b|o'?clock|hours?|hrs?|h\b|minutes?|mins?|seconds?|secs?|days?|nights?|"
+    r"[ \t]*(?:a\.?m\b|p\.?m\b|o'?clock|hours?|hrs?|h\b|minutes?|mins?|seconds?|secs?|days?|nights?|"
     r"weeks?|wks?|months?|mos?|years?|yrs?|times?|x\b|people|persons?|guys|workers|employees|"
     r"shifts?|dollars?|bucks|cents?|k\b|%|percent|th\b|st\b|nd\b|rd\b|of\b|or\b|to\b|and\b|"
     r"-\s*\d|miles?|mi\b|km|kids?|children|jobs?|sites?|calls?|texts?|messages?|emails?|"
@@ -42,6 +43,14 @@ _UNITS = re.compile(
     r"managers?|supervisors?|bosses|coworkers?|co-workers?|departments?|locations?|"
     r"projects?|tasks?|machines?|computers?|laptops?|badges?|thumbs?|am\b|pm\b|"
     r"in a row|straight|consecutive|per\b|a (?:week|day|month|year|shift)|an hour|each|every)"
+    r"(?!\w)"  # whole words: "time" is a unit, the "time" in "timecard" is not
+)
+# Counted things take the plural after any number but one: "4 timecards" is a count, but in
+# "4 timecard is late" the 4 is the rating and the timecard is the news.
+_SINGULAR_THING = re.compile(
+    r"job|site|call|text|message|email|piece|unit|item|pallet|order|ticket|check|paycheck|"
+    r"stub|invoice|timecard|timesheet|manager|supervisor|coworker|co-worker|department|"
+    r"location|project|task|machine|computer|laptop|badge"
 )
 # What comes just before a time, a date, a place, a quantity or a label ("at 5", "gate 4").
 _BEFORE_CLOSING = re.compile(
@@ -124,7 +133,8 @@ def _kind(
     in_range = value if 1 <= value <= scale_max else None
     if _STARS_TAIL.match(text, end):
         return _STARRED, in_range
-    if _UNITS.match(text, end):
+    unit = _UNITS.match(text, end)
+    if unit and not (value != 1 and _SINGULAR_THING.fullmatch(unit.group().strip())):
         return None
     alone = _STANDS_ALONE.match(text, end) is not None
     if _CUE_BEFORE.search(text, max(0, start - 40), start) and (alone or not word):

@@ -90,3 +90,20 @@ def test_extract_rating_prefers_explicit_scale_over_leading_number() -> None:
 def test_extract_rating_rejects_scale_below_two() -> None:
     with pytest.raises(ValueError, match="scale_max"):
         extract_rating("1", scale_max=1)
+
+
+@pytest.mark.parametrize(
+    ("text", "rating"),
+    [
+        ("4 timecard is late", 4),  # a singular thing after 4 is news, not a count
+        ("4\ntimecard is late", 4),  # two texts joined: the line break ends the rating
+        ("3 badge stopped working", 3),
+        ("4 timecards are late", None),  # a count of timecards
+        ("1 timecard is missing", None),
+        ("2\nhours late again", 2),
+    ],
+)
+def test_extract_rating_tells_rating_before_news_from_a_count(
+    text: str, rating: int | None
+) -> None:
+    assert extract_rating(text) == rating
