@@ -34,7 +34,8 @@ _STAR_EMOJI = re.compile(f"[{_STARS}]")
 # What follows a count, a time, a duration or an amount rather than a rating.
 # Only spaces: a line break ends the number's phrase ("4" on one line, the problem on the next).
 _UNITS = re.compile(
-    r"[ \t]*(?:a\.?m\b|p\.?m\b|o'?clock|hours?|hrs?|h\b|minutes?|mins?|seconds?|secs?|days?|nights?|"
+    r"[ \t]*(?:a\.?m\b|p\.?m\b|o'?clock|hours?|hrs?|h\b|minutes?|mins?|seconds?|secs?|"
+    r"days?|nights?|"
     r"weeks?|wks?|months?|mos?|years?|yrs?|times?|x\b|people|persons?|guys|workers|employees|"
     r"shifts?|dollars?|bucks|cents?|k\b|%|percent|th\b|st\b|nd\b|rd\b|of\b|or\b|to\b|and\b|"
     r"-\s*\d|miles?|mi\b|km|kids?|children|jobs?|sites?|calls?|texts?|messages?|emails?|"
