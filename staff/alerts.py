@@ -15,6 +15,7 @@ from staff.errors import NotFound, WorkError, required_text
 from staff.models import OUTREACH_KINDS, NoteKind, StaffUser, WorkNote
 from staff.paging import Page
 from surveys.models import Alert, Response
+from surveys.triage import AlertKind
 
 OPEN, ACKNOWLEDGED, ESCALATED, RESOLVED = "open", "acknowledged", "escalated", "resolved"
 STATUSES = (OPEN, ACKNOWLEDGED, ESCALATED, RESOLVED)
@@ -24,12 +25,12 @@ QUEUE_VIEWS = ("open", "mine", "unassigned", "escalated", "resolved")
 OUTREACH_METHODS = tuple(k.value for k in OUTREACH_KINDS)
 
 KIND_LABELS = {
-    "quit_intent": "Said they may leave",
-    "low_rating_streak": "Low ratings in a row",
-    "low_rating_run": "Low ratings in a row",
-    "early_tenure": "Early-tenure risk",
-    "falling_scores": "Falling scores",
-    "silence": "Gone quiet",
+    AlertKind.QUIT_INTENT: "Said they may leave",
+    AlertKind.LOW_RATING_STREAK: "Low ratings in a row",
+    AlertKind.BASELINE_DROP: "Below their usual rating",
+    AlertKind.EARLY_TENURE: "Early-tenure risk",
+    AlertKind.SILENCE: "Gone quiet",
+    AlertKind.CLIENT_HOTSPOT: "Client hot-spot",
 }
 
 
