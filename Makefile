@@ -34,6 +34,7 @@ worker: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/webhook_ingest.py
 	$(BIN)/python benchmarks/triage_eval.py
+	$(BIN)/python benchmarks/fanout.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

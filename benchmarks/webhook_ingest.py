@@ -196,8 +196,9 @@ def main() -> int:
     bare_p99, hook_p99 = med(bare_runs, "p99_ms"), med(hook_runs, "p99_ms")
     errors = sum(r["errors"] for r in bare_runs + hook_runs)
     print(
-        f"gunicorn {args.worker_class}, {args.workers} workers x {args.threads} threads; {args.clients} client "
-        f"processes; {args.requests} requests a round, {args.rounds} rounds (median)"
+        f"gunicorn {args.worker_class}, {args.workers} workers x {args.threads} threads; "
+        f"{args.clients} client processes; {args.requests} requests a round, "
+        f"{args.rounds} rounds (median)"
     )
     print(f"{'endpoint':<24}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'server CPU us/req':>20}")
     for name, runs in (("bare Flask", bare_runs), ("SMS webhook", hook_runs)):

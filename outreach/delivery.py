@@ -448,11 +448,16 @@ def _deliver(
             if outcome == "next":
                 continue  # a bad address: the other channel, if the contractor has one
             return invitation.status, False
-        message.provider_id = result.provider_id
+        # A quick provider's status callback or event may have landed before we got here:
+        # read what is committed (locking the rows where the database can) and only ever
+        # move forward from it, so "delivered" is never overwritten by our "accepted".
+        session.refresh(message, with_for_update=True)
+        session.refresh(invitation, with_for_update=True)
+        message.provider_id = message.provider_id or result.provider_id
         advance_message(message, result.status)
         if not reminder:
             invitation.channel = channel_name
-            invitation.sent_at = now()
+            invitation.sent_at = invitation.sent_at or now()
             advance_invitation(invitation, InvitationStatus.SENT)
         session.commit()
         return invitation.status, True
@@ -835,8 +840,9 @@ def send_staff_message(
                 )
         session.commit()
         return message.status
-    message.provider_id = result.provider_id
-    message.status = result.status
+    session.refresh(message, with_for_update=True)  # a callback may have come first
+    message.provider_id = message.provider_id or result.provider_id
+    advance_message(message, result.status)
     session.commit()
     return message.status
 

@@ -24,7 +24,7 @@ SEVERITY_RANK = {s: n for n, s in enumerate(SEVERITIES)}
 QUEUE_VIEWS = ("open", "mine", "unassigned", "escalated", "resolved")
 OUTREACH_METHODS = tuple(k.value for k in OUTREACH_KINDS)
 
-KIND_LABELS = {
+KIND_LABELS: dict[str, str] = {
     AlertKind.QUIT_INTENT: "Said they may leave",
     AlertKind.LOW_RATING_STREAK: "Low ratings in a row",
     AlertKind.BASELINE_DROP: "Below their usual rating",

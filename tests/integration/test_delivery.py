@@ -199,3 +199,30 @@ def test_staff_message_to_opted_out_contractor_is_suppressed(
     session.commit()
     assert send_staff_message(session, message.id, channels, sender="+15005550006") == "suppressed"
     assert channels["sms"].sent == []
+
+
+class _CallbackFirstChannel(FakeChannel):
+    """A provider so quick that its "delivered" callback is stored before send() returns."""
+
+    def send(self, message):  # type: ignore[no-untyped-def]
+        result = super().send(message)
+        from core.db import db
+
+        with db.session() as other:
+            apply_provider_status(
+                other,
+                provider_id=result.provider_id,
+                status="delivered",
+                message_id=message.message_id,
+            )
+        return result
+
+
+def test_send_invitation_keeps_a_delivered_callback_that_came_before_the_answer(
+    session: Session, clock: FrozenClock
+) -> None:
+    invitation = _setup(session)
+    channels = {"sms": _CallbackFirstChannel("sms"), "email": FakeChannel("email")}
+    assert _send(session, invitation, channels) == "delivered"
+    message = session.scalars(select(Message)).one()
+    assert message.status == "delivered"

@@ -13,9 +13,9 @@ def _row(provider_id: str, at: datetime) -> dict[str, object]:
         "provider_id": provider_id,
         "from_address": "+14155550101",
         "to_address": "+15005550006",
-        "body": "4 – très bien 👍",
+        "body": "4 - très bien 👍",
         "status": "received",
-        "payload": {"MessageSid": provider_id, "Body": "4 – très bien 👍"},
+        "payload": {"MessageSid": provider_id, "Body": "4 - très bien 👍"},
         "created_at": at,
         "process_attempts": 0,
     }
@@ -29,8 +29,8 @@ def test_insert_once_row_reads_back_through_the_orm_unchanged(app) -> None:  # t
     assert first is not None and second is not None
     with db.session() as session:
         stored = session.get_one(Message, first)
-        assert stored.body == "4 – très bien 👍"
-        assert stored.payload == {"MessageSid": "SM1", "Body": "4 – très bien 👍"}
+        assert stored.body == "4 - très bien 👍"
+        assert stored.payload == {"MessageSid": "SM1", "Body": "4 - très bien 👍"}
         assert stored.created_at == on_the_second
         # Stored timestamps order correctly whatever their precision.
         later = session.scalars(select(Message.id).where(Message.created_at > on_the_second)).all()

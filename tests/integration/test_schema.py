@@ -8,4 +8,3 @@ def test_migrations_match_models_with_no_difference(app) -> None:  # type: ignor
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
-
