@@ -6,10 +6,11 @@ The blueprint lives here; each page group registers its routes from its own modu
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, flash, render_template, request, url_for
+from flask import Blueprint, abort, flash, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -22,6 +23,7 @@ from core.clock import now
 from staff import alerts, audit, inbox, tickets
 from staff.errors import NotFound, WorkError
 from staff.models import Role
+from staff.paging import parse_page
 
 # Named after the package, so templates/ and static/ resolve next to staff/__init__.py.
 bp = Blueprint(
@@ -93,6 +95,22 @@ def _helpers() -> dict[str, Any]:
         "can_view_alert": lambda alert: inbox.can_view_alert(role, alert),
         "nav_items": nav_items(role) if role else [],
     }
+
+
+def page_arg() -> int:
+    """The ``page`` query argument, or 400 naming what is wrong with it."""
+    try:
+        return parse_page(request.args.get("page"))
+    except ValueError as exc:
+        abort(400, str(exc))
+
+
+def view_arg(views: Mapping[str, str]) -> str:
+    """The ``view`` query argument of a queue, or 400 naming the views there are."""
+    view = request.args.get("view", "open")
+    if view not in views:
+        abort(400, f"view={view!r} is not one of {', '.join(views)}")
+    return view
 
 
 def fail(form: FlaskForm, error: WorkError) -> None:

@@ -17,8 +17,7 @@ from staff.auth import role_required
 from staff.errors import WorkError
 from staff.forms import ChangeUserForm, NewUserForm, SurveyForm
 from staff.models import Role
-from staff.paging import parse_page
-from staff.views import bp, done, fail
+from staff.views import bp, done, fail, page_arg
 from surveys.models import Survey
 
 NEXT_SEND_DAYS = 14
@@ -165,10 +164,7 @@ def change_user(user_id: int) -> ResponseReturnValue:
 @bp.get("/audit")
 @role_required(Role.ADMIN)
 def audit_log() -> ResponseReturnValue:
-    try:
-        page_number = parse_page(request.args.get("page"))
-    except ValueError as exc:
-        abort(400, str(exc))
+    page_number = page_arg()
     action = (request.args.get("action") or "").strip()
     if action and action not in audit.ACTION_LABELS:
         abort(400, f"action={action!r} is not a known action")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.orm import Session
@@ -16,8 +16,7 @@ from staff.auth import role_required
 from staff.errors import WorkError
 from staff.forms import AcknowledgeForm, ActionForm, CloseAlertForm, EscalateForm, OutreachForm
 from staff.models import Role
-from staff.paging import parse_page
-from staff.views import bp, done, fail
+from staff.views import bp, done, fail, page_arg, view_arg
 from surveys.models import Alert, Team
 
 CARE_VIEWS = {
@@ -32,13 +31,8 @@ CARE_VIEWS = {
 @bp.get("/care")
 @role_required(Role.CARE)
 def care_queue() -> ResponseReturnValue:
-    view = request.args.get("view", "open")
-    if view not in CARE_VIEWS:
-        abort(400, f"view={view!r} is not one of {', '.join(CARE_VIEWS)}")
-    try:
-        page_number = parse_page(request.args.get("page"))
-    except ValueError as exc:
-        abort(400, str(exc))
+    view = view_arg(CARE_VIEWS)
+    page_number = page_arg()
     session = request_session()
     page = alerts.queue(session, view=view, user_id=current_user.id, page=page_number)
     ticket_view = view if view in ("mine", "unassigned", "resolved") else "open"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from redis import RedisError
@@ -16,8 +16,7 @@ from staff import contractors as pages
 from staff.auth import any_staff
 from staff.errors import WorkError
 from staff.forms import ReplyForm
-from staff.paging import parse_page
-from staff.views import bp, done, fail
+from staff.views import bp, done, fail, page_arg
 from surveys.models import Response
 
 log = logging.getLogger(__name__)
@@ -26,10 +25,7 @@ log = logging.getLogger(__name__)
 @bp.get("/contractors")
 @any_staff
 def contractors() -> ResponseReturnValue:
-    try:
-        page_number = parse_page(request.args.get("page"))
-    except ValueError as exc:
-        abort(400, str(exc))
+    page_number = page_arg()
     q = (request.args.get("q") or "").strip()[:200]
     client = (request.args.get("client") or "").strip()[:200]
     manager = (request.args.get("manager") or "").strip()[:200]

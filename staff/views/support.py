@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.orm import Session
@@ -24,8 +24,7 @@ from staff.forms import (
     choices,
 )
 from staff.models import Role
-from staff.paging import parse_page
-from staff.views import bp, done, fail, home_for
+from staff.views import bp, done, fail, home_for, page_arg, view_arg
 from surveys.models import Team, Ticket
 
 SUPPORT_VIEWS = {
@@ -40,13 +39,8 @@ SUPPORT_VIEWS = {
 @bp.get("/support")
 @role_required(Role.SUPPORT)
 def support_queue() -> ResponseReturnValue:
-    view = request.args.get("view", "open")
-    if view not in SUPPORT_VIEWS:
-        abort(400, f"view={view!r} is not one of {', '.join(SUPPORT_VIEWS)}")
-    try:
-        page_number = parse_page(request.args.get("page"))
-    except ValueError as exc:
-        abort(400, str(exc))
+    view = view_arg(SUPPORT_VIEWS)
+    page_number = page_arg()
     session = request_session()
     team, shown = (Team.CARE, "open") if view == "with_care" else (Team.SUPPORT, view)
     page = tickets.queue(session, team, view=shown, user_id=current_user.id, page=page_number)
