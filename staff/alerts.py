@@ -10,7 +10,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from core.clock import now
-from staff import audit
+from staff import audit, worknotes
 from staff.errors import NotFound, WorkError, required_text
 from staff.models import OUTREACH_KINDS, NoteKind, StaffUser, WorkNote
 from staff.paging import Page
@@ -53,32 +53,12 @@ def get_alert(session: Session, alert_id: int) -> Alert:
 
 
 def notes(session: Session, alert_id: int) -> list[WorkNote]:
-    return list(
-        session.scalars(
-            select(WorkNote)
-            .where(WorkNote.alert_id == alert_id)
-            .options(selectinload(WorkNote.author))
-            .order_by(WorkNote.created_at, WorkNote.id)
-        )
-    )
+    return worknotes.on_alert(session, alert_id)
 
 
 def _open(alert: Alert) -> None:
     if alert.status == RESOLVED:
         raise WorkError(f"Alert #{alert.id} is resolved.", "status")
-
-
-def _note(session: Session, alert: Alert, kind: str, body: str, by: int) -> WorkNote:
-    note = WorkNote(
-        alert_id=alert.id,
-        contractor_id=alert.contractor_id,
-        staff_user_id=by,
-        kind=kind,
-        body=body,
-        created_at=now(),
-    )
-    session.add(note)
-    return note
 
 
 def acknowledge(session: Session, alert_id: int, *, by: int) -> Alert:
@@ -109,7 +89,7 @@ def log_outreach(session: Session, alert_id: int, method: str, note: str, *, by:
     text = required_text(note, "note", "The note on the outreach")
     alert = get_alert(session, alert_id)
     _open(alert)
-    entry = _note(session, alert, method, text, by)
+    entry = worknotes.write(session, alert, method, text, by)
     if alert.status == OPEN:
         alert.status = ACKNOWLEDGED
         alert.assignee_id = by
@@ -133,7 +113,7 @@ def escalate(session: Session, alert_id: int, reason: str, *, by: int) -> Alert:
     if alert.assignee_id is None:
         alert.assignee_id = by
     alert.updated_at = now()
-    _note(session, alert, NoteKind.ESCALATION, text, by)
+    worknotes.write(session, alert, NoteKind.ESCALATION, text, by)
     audit.record(session, by, "alert_escalated", "alert", alert.id, before=before)
     return alert
 
@@ -149,7 +129,7 @@ def resolve(session: Session, alert_id: int, outcome: str, *, by: int) -> Alert:
     alert.updated_at = current
     if alert.assignee_id is None:
         alert.assignee_id = by
-    _note(session, alert, NoteKind.RESOLUTION, text, by)
+    worknotes.write(session, alert, NoteKind.RESOLUTION, text, by)
     audit.record(session, by, "alert_resolved", "alert", alert.id, before=before)
     return alert
 

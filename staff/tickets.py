@@ -10,7 +10,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from core.clock import now
-from staff import audit
+from staff import audit, worknotes
 from staff.errors import NotFound, WorkError, required_text
 from staff.models import NoteKind, Role, StaffUser, WorkNote
 from staff.paging import Page
@@ -46,14 +46,7 @@ def get_ticket(session: Session, ticket_id: int) -> Ticket:
 
 
 def notes(session: Session, ticket_id: int) -> list[WorkNote]:
-    return list(
-        session.scalars(
-            select(WorkNote)
-            .where(WorkNote.ticket_id == ticket_id)
-            .options(selectinload(WorkNote.author))
-            .order_by(WorkNote.created_at, WorkNote.id)
-        )
-    )
+    return worknotes.on_ticket(session, ticket_id)
 
 
 def workers_for(session: Session, team: str) -> list[StaffUser]:
@@ -70,19 +63,6 @@ def workers_for(session: Session, team: str) -> list[StaffUser]:
 def _open(ticket: Ticket) -> None:
     if ticket.status == RESOLVED:
         raise WorkError(f"Ticket #{ticket.id} is resolved; reopen it first.", "status")
-
-
-def _note(session: Session, ticket: Ticket, kind: NoteKind, body: str, by: int) -> WorkNote:
-    note = WorkNote(
-        ticket_id=ticket.id,
-        contractor_id=ticket.contractor_id,
-        staff_user_id=by,
-        kind=kind,
-        body=body,
-        created_at=now(),
-    )
-    session.add(note)
-    return note
 
 
 def claim(session: Session, ticket_id: int, *, by: int) -> Ticket:
@@ -161,7 +141,7 @@ def add_note(session: Session, ticket_id: int, body: str, *, by: int) -> WorkNot
     """An internal note: staff read it, the contractor never does."""
     text = required_text(body, "body", "The note")
     ticket = get_ticket(session, ticket_id)
-    note = _note(session, ticket, NoteKind.NOTE, text, by)
+    note = worknotes.write(session, ticket, NoteKind.NOTE, text, by)
     ticket.updated_at = now()
     session.flush()
     audit.record(session, by, "ticket_note_added", "ticket", ticket.id, note_id=note.id)
@@ -185,7 +165,7 @@ def hand_off(session: Session, ticket_id: int, team: str, reason: str, *, by: in
     ticket.assignee_id = None
     ticket.status = OPEN
     ticket.updated_at = now()
-    _note(
+    worknotes.write(
         session,
         ticket,
         NoteKind.HAND_OFF,
