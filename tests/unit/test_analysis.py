@@ -249,3 +249,18 @@ def test_analyze_as_dict_is_json_ready() -> None:
 def test_analyze_empty_reply_reads_as_nothing() -> None:
     result = analyze("")
     assert (result.rating, result.negative, result.category) == (None, False, "none")
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Nobody has approved my hours for two weeks", "timecard_pay"),
+        ("I've been working 60 hours a week and only getting paid for 40", "timecard_pay"),
+        ("forklift brakes are bad and they won't fix them", "safety_harassment"),
+        ("they said my position might be cut next month", "hours_scope"),
+    ],
+)
+def test_analyze_reads_problems_worded_without_the_usual_cue(text: str, category: str) -> None:
+    analysis = analyze(text)
+    assert analysis.category == category
+    assert analysis.negative
