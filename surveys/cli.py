@@ -2,18 +2,28 @@
 
 ``surveys analyze`` is how reply analysis is measured, so its interface stays stable: one JSON
 object for a TEXT argument, or one JSON object per row (JSON lines, in order) for ``--csv FILE``
-with a ``text`` column.
+with a ``text`` column. ``surveys campaign`` adds a one-off campaign
+(:func:`outreach.campaigns.create_campaign`).
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
+from datetime import date, datetime
 from typing import TextIO
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from core.clock import now
+from core.db import db
+from outreach.campaigns import CampaignError, Segment, create_campaign
+from outreach.models import Contractor
+from outreach.schedule import local_today
 from surveys.analysis import analyze
 
 surveys_cli = AppGroup("surveys", help="Surveys and reply analysis.")
@@ -49,3 +59,126 @@ def analyze_command(text: str | None, csv_file: TextIO | None, scale: int) -> No
     column = columns["text"]
     for row in reader:
         click.echo(json.dumps(analyze(row[column] or "", scale).as_dict()))
+
+
+# Which option each field of a refused campaign comes from, so the error names it.
+_CAMPAIGN_OPTIONS = {
+    "survey": "SURVEY_KEY",
+    "name": "--name",
+    "send_on": "--on",
+    "tenure": "--tenure-band",
+}
+_TENURE_BAND = re.compile(r"(\d+)?\s*(-|\+)\s*(\d+)?")
+
+
+def _tenure_band(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> tuple[int | None, int | None]:
+    """``30-90`` (days 30 to 90), ``45+`` or ``45-`` (day 45 on), ``-30`` (up to day 30)."""
+    if value is None:
+        return None, None
+    match = _TENURE_BAND.fullmatch(value.strip())
+    low, high = (match.group(1), match.group(3)) if match else (None, None)
+    if not match or (low is None and high is None) or (match.group(2) == "+" and high):
+        raise click.BadParameter(
+            f"{value!r} is not a band of days on the assignment such as 30-90, 45+ or -30"
+        )
+    return (int(low) if low else None), (int(high) if high else None)
+
+
+@surveys_cli.command("campaign")
+@click.argument("survey_key")
+@click.option("--name", required=True, help="What staff call this campaign.")
+@click.option(
+    "--on",
+    "send_on",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="The day it goes out (YYYY-MM-DD), in each contractor's own time zone.",
+)
+@click.option("--client", help="Only contractors placed with this client.")
+@click.option("--account-manager", help="Only contractors of this account manager.")
+@click.option(
+    "--tenure-band",
+    callback=_tenure_band,
+    metavar="BAND",
+    help="Only contractors this many days into the assignment on that day: 30-90, 45+, -30.",
+)
+def campaign_command(
+    survey_key: str,
+    name: str,
+    send_on: datetime,
+    client: str | None,
+    account_manager: str | None,
+    tenure_band: tuple[int | None, int | None],
+) -> None:
+    """Send survey SURVEY_KEY once, on one day, to a segment of the roster.
+
+    The tick plans its invitations on that day like cadence ones (windows, consent, pacing,
+    reminders); a criterion left out matches everyone.
+    """
+    segment = Segment(
+        client=client,
+        account_manager=account_manager,
+        tenure_min_days=tenure_band[0],
+        tenure_max_days=tenure_band[1],
+    )
+    day = send_on.date()
+    with db.session() as session:
+        try:
+            campaign = create_campaign(
+                session,
+                survey_key=survey_key,
+                name=name,
+                send_on=day,
+                segment=segment,
+                today=_earliest_today(session),
+            )
+        except CampaignError as exc:
+            hint = _CAMPAIGN_OPTIONS.get(exc.field, exc.field)
+            raise click.BadParameter(str(exc).partition(": ")[2], param_hint=f"'{hint}'") from None
+        matching = _matching_now(session, Segment.of(campaign), day)
+        created = (
+            f"Created campaign {campaign.id} {campaign.name!r}: survey {survey_key} on "
+            f"{day.isoformat()} to {_describe(Segment.of(campaign))}."
+        )
+    click.echo(created)
+    click.echo(f"{matching} active contractor(s) match it on the roster as it is now.")
+
+
+def _earliest_today(session: Session) -> date:
+    # The day is each contractor's own, so "today" is the earliest one across the roster's
+    # zones: a campaign for today stays allowed where today has not ended.
+    current = now()
+    zones = session.scalars(select(Contractor.timezone).distinct())
+    return min((local_today(zone, current) for zone in zones), default=current.date())
+
+
+def _matching_now(session: Session, segment: Segment, day: date) -> int:
+    rows = session.execute(
+        select(
+            Contractor.client,
+            Contractor.account_manager,
+            Contractor.start_date,
+            Contractor.end_date,
+        ).where(Contractor.status == "active")
+    )
+    return sum(
+        segment.matches(client, manager, start, end, day) for client, manager, start, end in rows
+    )
+
+
+def _describe(segment: Segment) -> str:
+    parts = []
+    if segment.client:
+        parts.append(f"client {segment.client}")
+    if segment.account_manager:
+        parts.append(f"account manager {segment.account_manager}")
+    low, high = segment.tenure_min_days, segment.tenure_max_days
+    if low is not None or high is not None:
+        if high is None:
+            parts.append(f"from day {low} of the assignment")
+        else:
+            parts.append(f"days {low or 0}-{high} of the assignment")
+    return ", ".join(parts) if parts else "every active contractor"

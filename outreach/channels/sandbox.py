@@ -15,6 +15,8 @@ For a person running the service (``make run`` starts it)::
     curl -s localhost:5055/_sandbox/messages
     curl -s localhost:5055/_sandbox/reply -H 'Content-Type: application/json' \\
         -d '{"from": "+15551234567", "body": "4 - timecard still not approved"}'
+    curl -s localhost:5055/_sandbox/email-reply -H 'Content-Type: application/json' \\
+        -d '{"from": "rosa@example.com", "text": "2 - badge still not working"}'
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import format_datetime
+from email.headerregistry import Address
+from email.utils import format_datetime, parseaddr
 from functools import cache
 from pathlib import Path
 from types import FrameType, TracebackType
@@ -57,6 +60,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from core.clock import now
+from outreach.channels import inbound_parse
 from outreach.channels.sendgrid_email import SANDBOX_API_KEY
 from outreach.channels.twilio_sms import SANDBOX_ACCOUNT_SID, count_segments
 
@@ -368,6 +372,7 @@ class Sandbox:
         log_requests: bool = False,
         auto_callbacks: bool = False,
         event_key_seed: str | None = None,
+        inbound_secret: str | None = None,
     ) -> None:
         """
         Args:
@@ -376,8 +381,11 @@ class Sandbox:
                 (processed, delivered) to the app.
             event_key_seed: what the Event Webhook signing key is derived from (default: the
                 auth token); the app derives the same public key (see :func:`event_key`).
+            inbound_secret: the secret in the app's Inbound Parse URL
+                (``SENDGRID_INBOUND_SECRET``); without it the sandbox cannot send email replies.
         """
         self.auth_token = auth_token
+        self.inbound_secret = inbound_secret
         self.auto_callbacks = auto_callbacks
         self.event_key = event_key(event_key_seed or auth_token)
         self._latency: dict[str, float] = {"sms": 0.0, "email": 0.0}
@@ -404,6 +412,7 @@ class Sandbox:
                 Rule("/v3/mail/send", endpoint="mail"),
                 Rule("/_sandbox/messages", endpoint="messages", methods=["GET"]),
                 Rule("/_sandbox/reply", endpoint="reply", methods=["POST"]),
+                Rule("/_sandbox/email-reply", endpoint="email_reply", methods=["POST"]),
                 Rule("/_sandbox/reset", endpoint="reset", methods=["POST"]),
                 Rule("/_sandbox/health", endpoint="health", methods=["GET"]),
                 Rule("/_sandbox/event-webhook-key", endpoint="event_key", methods=["GET"]),
@@ -557,6 +566,29 @@ class Sandbox:
         """Text the app as a contractor would: a signed inbound-SMS webhook. Returns its status."""
         return self._reply(from_, body, to, message_sid)[0]
 
+    def email_reply(
+        self,
+        from_: str,
+        text: str,
+        *,
+        to: str | None = None,
+        subject: str | None = None,
+        in_reply_to: str | None = None,
+        quote: bool | None = None,
+    ) -> int:
+        """Email the app as a contractor would: an Inbound Parse post (parsed mode) of a
+        Gmail-style reply. Returns the app's HTTP status.
+
+        By default it answers the last email this sandbox accepted for ``from_``: sent to that
+        email's reply-to address, "Re: " its subject, In-Reply-To its Message-ID, and quoting
+        it below the reply (``quote=False`` leaves the quote out).
+
+        Raises:
+            LookupError: no ``to`` was given and no email to ``from_`` was accepted, or
+                ``quote=True`` with nothing to quote.
+        """
+        return self._email_reply(from_, text, to, subject, in_reply_to, quote)[0]
+
     def status_callback(
         self, sid: str, status: str = "delivered", error_code: int | None = None
     ) -> int:
@@ -702,6 +734,82 @@ class Sandbox:
             )
         return status, params
 
+    def _email_reply(
+        self,
+        from_: str,
+        text: str,
+        to: str | None,
+        subject: str | None,
+        in_reply_to: str | None,
+        quote: bool | None,
+    ) -> tuple[int, dict[str, Any]]:
+        if not self.app_url:
+            raise RuntimeError("this sandbox was started without app_url: nowhere to reply to")
+        if not self.inbound_secret:
+            raise RuntimeError("this sandbox was started without inbound_secret")
+        address = parseaddr(from_)[1].lower()
+        with self._lock:
+            last = next(
+                (
+                    m
+                    for m in reversed(self._emails)
+                    if address in (r.lower() for r in m["recipients"])
+                ),
+                None,
+            )
+        if last is None and (to is None or quote):
+            raise LookupError(f"no accepted email to {address} to reply to")
+        original = None
+        if last is not None and quote is not False:
+            original = inbound_parse.Original(
+                name=last["from_name"],
+                address=last["from"],
+                sent_at=datetime.fromtimestamp(last["received_at"], now().tzinfo),
+                text=last["text"] or "",
+            )
+        if to is None:
+            assert last is not None
+            to = last["reply_to"] or last["from"]
+            if last["from_name"]:
+                to = str(Address(display_name=last["from_name"], addr_spec=to))
+        if subject is None:
+            original_subject = last["subject"] if last else ""
+            subject = "Re: " + original_subject if original_subject else ""
+        if in_reply_to is None and last is not None:
+            in_reply_to = last["headers"].get("Message-ID")
+        reply = inbound_parse.gmail_reply(
+            sender=from_,
+            to=to,
+            subject=subject,
+            text=text,
+            sent_at=now(),
+            in_reply_to=in_reply_to,
+            quoted=original,
+        )
+        body, content_type = inbound_parse.encode(inbound_parse.fields(reply.as_bytes()))
+        request = urllib.request.Request(  # noqa: S310 - the URL is the app's, from our caller
+            self.app_url + inbound_parse.INBOUND_PATH + self.inbound_secret,
+            data=body,
+            method="POST",
+            headers={"Content-Type": content_type, "User-Agent": "Sendlib/1.0"},
+        )
+        status = _send(request)
+        record = {
+            "channel": "email",
+            "message_id": str(reply["Message-ID"]),
+            "status": status,
+            "from": from_,
+            "to": to,
+            "subject": subject,
+            "in_reply_to": in_reply_to,
+            "text": text,
+            "quoted": original is not None,
+            "received_at": _epoch(),
+        }
+        with self._lock:
+            self._replies.append(record)
+        return status, record
+
     def _post_signed(self, url: str, params: dict[str, str]) -> int:
         signature = RequestValidator(self.auth_token).compute_signature(url, params)
         request = urllib.request.Request(  # noqa: S310 - the URL is the app's, from our caller
@@ -769,6 +877,35 @@ class Sandbox:
         except OSError as exc:
             return _json({"error": f"the app did not answer: {exc}"}, 502)
         return _json({"status": status, "message_sid": params["MessageSid"]}, 200)
+
+    def _on_email_reply(self, request: Request) -> Response:
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            return _json({"error": 'send a JSON object: {"from": ..., "text": ...}'}, 400)
+        for name in ("from", "text"):
+            if not isinstance(data.get(name), str) or not data[name]:
+                return _json({"error": f"'{name}' is required and must be a string"}, 400)
+        for name in ("to", "subject", "in_reply_to"):
+            if data.get(name) is not None and not isinstance(data[name], str):
+                return _json({"error": f"'{name}' must be a string"}, 400)
+        if data.get("quote") is not None and not isinstance(data["quote"], bool):
+            return _json({"error": "'quote' must be true or false"}, 400)
+        if not self.app_url or not self.inbound_secret:
+            return _json({"error": "the sandbox was started without --app-url or a secret"}, 409)
+        try:
+            status, record = self._email_reply(
+                data["from"],
+                data["text"],
+                data.get("to"),
+                data.get("subject"),
+                data.get("in_reply_to"),
+                data.get("quote"),
+            )
+        except LookupError as exc:
+            return _json({"error": f"{exc}; give 'to'"}, 404)
+        except OSError as exc:
+            return _json({"error": f"the app did not answer: {exc}"}, 502)
+        return _json({"status": status, "message_id": record["message_id"]}, 200)
 
     # Twilio: POST /2010-04-01/Accounts/{AccountSid}/Messages.json
 
@@ -1220,6 +1357,7 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         log_requests=True,
         auto_callbacks=True,
+        inbound_secret=settings.sendgrid_inbound_secret,
     )
     stopping = threading.Event()
 

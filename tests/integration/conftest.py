@@ -50,7 +50,11 @@ def live(settings: Settings, redis_conn: redis.Redis, fast_drains: None) -> Iter
 
     server: BaseWSGIServer = make_server("127.0.0.1", 0, dispatch, threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
-    sandbox = Sandbox(auth_token=settings.twilio_auth_token, app_url=url).start()
+    sandbox = Sandbox(
+        auth_token=settings.twilio_auth_token,
+        app_url=url,
+        inbound_secret=settings.sendgrid_inbound_secret,
+    ).start()
     live_settings = dataclasses.replace(settings, public_base_url=url, sandbox_url=sandbox.url)
     app = create_app({"SETTINGS": live_settings, "TESTING": True})
     _empty_tables()
