@@ -50,8 +50,8 @@ _OFF_LIST = (
 # Each pattern is a whole request to stop. A match must start a clause and end one, so that
 # "I asked them to stop texting me at night" or "remove me from this project" are left alone.
 _PLAIN_OPT_OUTS = [
-    rf"stop (?:texting|messaging|sending|contacting|emailing|bugging|spamming|calling|"
-    rf"surveying)(?: (?:{_US}|{_MESSAGES}))?",
+    rf"(?:stop|quit|cease) (?:texting|messaging|sending|contacting|emailing|bugging|spamming|"
+    rf"calling|surveying)(?: (?:{_US}|{_MESSAGES}))?",
     rf"stop (?:sending|all) (?:{_US} )?(?:{_SUBJECT} )?(?:\w+ )?{_MESSAGES}",
     rf"(?:remove|delete) (?:{_US}|my (?:name|info|details|number))(?: {_OFF_LIST})?",
     rf"take (?:{_US}|my (?:name|info|details|number)) {_OFF_LIST}",
@@ -59,6 +59,8 @@ _PLAIN_OPT_OUTS = [
     rf"(?:i )?(?:don'?t|do not) want (?:to (?:get|receive) )?(?:any ?more |any |more )?(?:of )?"
     rf"(?:{_SUBJECT} )?(?:\w+ )?{_NOUNS}",
     rf"no more {_MESSAGES}",
+    rf"(?:i'?d|i would) (?:rather not|prefer not to|prefer to not) (?:get|receive|be sent) "
+    rf"(?:any ?more )?(?:{_SUBJECT} )?(?:\w+ )?{_MESSAGES}",
     rf"unsubscribe(?: {_US})?(?: {_OFF_LIST})?",
     rf"opt (?:me )?out(?: {_OFF_LIST})?",
     rf"(?:i )?(?:want|would like|'?d like|need) to (?:unsubscribe|opt out|be removed|stop "
@@ -90,7 +92,8 @@ def _clean(text: str) -> str:
 # Every plain-language opt-out contains one of these; most messages contain none, and this is
 # much cheaper than the patterns.
 _HINT_RE = re.compile(
-    r"stop|remov|delet|take|unsub|opt|text|messag|msg|sms|mail|contact|survey|want|no more|lose"
+    r"stop|remov|delet|take|unsub|opt|text|messag|msg|sms|mail|contact|survey|want|no more|lose|"
+    r"rather|prefer"
 )
 
 

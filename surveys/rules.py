@@ -183,13 +183,21 @@ def _lower(source: str) -> str:
     return re.sub(r"\\.|[A-Z]+", lambda m: m[0] if m[0][0] == "\\" else m[0].lower(), source)
 
 
+def _space(match: re.Match[str]) -> str:
+    if match[0][0] == "[":
+        return match[0]
+    return r"\s*" if match[1] else r"\s+"
+
+
 def translate(pattern: str) -> str:
     """One pattern of the rules dialect (see the header of rules.toml) as a Python regex."""
     source = _lower(pattern.strip())
     source = source.replace(" ... ", "\0GAP\0")
-    source = re.sub(r"(?<=\w)\*", r"\\w*", source)
+    # "harass*" is a word's start; "\\s*" stays the regex it already is.
+    source = re.sub(r"(?<!\\\w)(?<=\w)\*", r"\\w*", source)
     source = source.replace("'", "'?").replace("#", _NUMBER)
-    source = re.sub(r"\[[^\]]*\]| +", lambda m: m[0] if m[0][0] == "[" else r"\s+", source)
+    # "pay ?stub" is an optional space: "paystub" as well as "pay stub".
+    source = re.sub(r"\[[^\]]*\]| +(\?)?", _space, source)
     source = source.replace("\0GAP\0", _GAP)
     return rf"\b(?:{source})(?!\w)"
 

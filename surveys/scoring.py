@@ -126,8 +126,13 @@ def _kind(
         separator, denominator = tail[1], _value(tail[2])
         on_scale = denominator in _SCALES or denominator == scale_max
         counted = _UNITS.match(text, tail.end()) is not None
-        # "2 of 5" is a count unless it is the whole answer's opening.
-        if on_scale and not counted and (separator != "of" or opening):
+        # "2 of 5" is a count unless it opens the answer or follows a cue ("rating 4 of 5").
+        cued = (
+            separator == "of"
+            and _CUE_BEFORE.search(text, max(0, start - 40), start)
+            and _STANDS_ALONE.match(text, tail.end())
+        )
+        if on_scale and not counted and (separator != "of" or opening or cued):
             return _FRACTION, _on_scale(value, denominator, scale_max)
         if separator == "/":
             return None  # a date, a ratio or a fraction on no scale we know

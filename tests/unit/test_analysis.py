@@ -264,3 +264,80 @@ def test_analyze_reads_problems_worded_without_the_usual_cue(text: str, category
     analysis = analyze(text)
     assert analysis.category == category
     assert analysis.negative
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("my pay slip says 30 hrs but I worked 38", "timecard_pay"),
+        ("three weeks in and haven't seen a dime", "timecard_pay"),
+        ("two pay periods now with no paycheck", "timecard_pay"),
+        ("the lead punched me out early and I lost an hour of pay", "timecard_pay"),
+        ("my stipend was not included this week", "timecard_pay"),
+        ("forced overtime every saturday since march", "hours_scope"),
+        ("they put me on third shift without asking", "hours_scope"),
+        ("no hours scheduled for next week", "hours_scope"),
+        ("the gig was meant to last a year and it's over in june", "hours_scope"),
+        ("this job is nothing like what the ad promised", "hours_scope"),
+        ("the dispatcher told me to shut up on the radio", "client_conflict"),
+        ("the supervisor keeps threatening to write me up for nothing", "client_conflict"),
+        ("me and the day manager just don't get along", "client_conflict"),
+        ("they always give the temps the worst routes", "client_conflict"),
+        ("the charge nurse on nights is impossible to work with", "client_conflict"),
+        ("still no hi-vis vest or radio after a week", "equipment_access"),
+        ("my parking permit is still not sorted out", "equipment_access"),
+        ("the label printer keeps dying mid-order", "equipment_access"),
+        ("a driver in the yard keeps threatening me", "safety_harassment"),
+        ("the racking is not secured and someone is going to get hurt", "safety_harassment"),
+    ],
+)
+def test_analyze_reads_problems_in_everyday_staffing_words(text: str, category: str) -> None:
+    analysis = analyze(text)
+    assert analysis.category == category
+    assert analysis.negative
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Rated 5 of 5, would appreciate a quick call about next month", "contact_request"),
+        ("email me when you get a chance", "contact_request"),
+        ("I'd like to talk about an extension", "contact_request"),
+        ("who do I notify if my train is late?", "how_to"),
+    ],
+)
+def test_analyze_request_in_everyday_words_is_not_a_complaint(text: str, category: str) -> None:
+    analysis = analyze(text)
+    assert analysis.category == category
+    assert not analysis.negative
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tomorrow is my last shift, thanks for everything",
+        "friday'll be my last day",
+        "found a permanent job closer to home",
+        "took an offer from another agency",
+        "not renewing, I'm moving back to Ohio",
+        "no way I'm staying after christmas",
+        "I can't take this anymore",
+    ],
+)
+def test_analyze_quit_intent_in_everyday_words(text: str) -> None:
+    assert analyze(text).quit_intent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my last shift at the hospital was a good one",
+        "the nail gun training was really useful. 5",
+        "no one here breathes down my neck, love it",
+        "the client is renewing my contract, great news",
+        "pay stub matched my hours, thanks",
+    ],
+)
+def test_analyze_everyday_words_near_a_rule_do_not_raise_a_problem(text: str) -> None:
+    analysis = analyze(text)
+    assert (analysis.category, analysis.quit_intent, analysis.negative) == ("none", False, False)

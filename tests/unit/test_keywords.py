@@ -59,6 +59,10 @@ def test_classify_carrier_help_word_is_help(text: str) -> None:
         "I don't want any more of these messages",
         "can you please stop sending me these surveys",
         "lose my number",
+        "quit texting me",
+        "cease messaging this number",
+        "I'd rather not get these texts anymore",
+        "i would prefer not to receive any more surveys, thanks",
     ],
 )
 def test_classify_plain_language_request_is_opt_out(text: str) -> None:
@@ -79,6 +83,8 @@ def test_classify_plain_language_request_is_opt_out(text: str) -> None:
         "End of my shift was rough",
         "we had to stop the line twice today",
         "cancel my Friday shift please",
+        "I'd rather not get a call, email works better",
+        "we told the lead to quit messaging the temps after hours",
         "",
     ],
 )

@@ -38,6 +38,11 @@ def _rules(body: str) -> rules.Ruleset:
         ("part[- ]?time", "part time", True),
         ("badge", "badges", False),
         ("Badge", "badge", True),
+        ("pay ?stub", "paystub", True),  # " ?" is an optional space
+        ("pay ?stub", "pay stub", True),
+        ("cut my ?(hand)?", "cut my hours", True),
+        ("i'm out\\s*[.!]*$", "if it happens again i'm out", True),  # "\\s*" stays a regex
+        ("i'm out\\s*[.!]*$", "i'm outside", False),
     ],
 )
 def test_compile_pattern_dialect_matches_words(pattern: str, text: str, found: bool) -> None:
@@ -165,6 +170,10 @@ SAMPLES = [
     "there is a gas leak smell by the dock and the lead said to ignore it",
     "haven't been paid for overtime",
     "thanks, great first week!",
+    "my paystub is wrong again",
+    "the scanner gun keeps dying",
+    "this'll be my last week, found another job",
+    "no shifts posted and they moved me to nights",
 ]
 
 

@@ -29,6 +29,8 @@ from surveys.scoring import extract_rating
         ("good people, decent work. 4", 4),
         ("3 out of 5 but improving", 3),
         ("1 of 5", 1),
+        ("all fine, rating 4 of 5", 4),
+        ("busy week. I'd say 3 of 5", 3),
     ],
 )
 def test_extract_rating_reads_rating_forms(text: str, rating: int) -> None:
@@ -63,6 +65,7 @@ def test_extract_rating_on_ten_point_survey_keeps_ten_point_answers() -> None:
         "worked 12 hours yesterday",
         "2 people quit this week",
         "only 2 of 5 shifts were posted",
+        "they rated 3 of 5 trucks unsafe",
         "they owe me $4",
         "raise of 5%",
         "scored 4.5 on the quiz",
