@@ -189,6 +189,68 @@ def advance_message(message: Message, status: str, error_code: str | None = None
     return True
 
 
+def _ranked_below(ranks: Mapping[str, int], status: str) -> list[str]:
+    return [name for name, rank in ranks.items() if rank < ranks[status]]
+
+
+def advance_message_row(
+    session: Session, message_id: int, status: str, error_code: str | None = None
+) -> bool:
+    """Move a stored message's status forward only, decided by the database itself.
+
+    A provider's callback and our own worker may both be writing the same row at once (a
+    quick provider reports "delivered" before the worker has recorded "accepted"); a
+    compare-and-set UPDATE, unlike a read-then-write, cannot move it back.
+    """
+    if status not in STATUS_RANK:
+        return False
+    values: dict[str, Any] = {"status": status}
+    if error_code:
+        values["error_code"] = error_code
+    result = session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status.in_(_ranked_below(STATUS_RANK, status)))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    _forget_cached(session, Message, message_id)
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def advance_invitation_row(
+    session: Session, invitation_id: int, status: InvitationStatus, **values: Any
+) -> bool:
+    """Like :func:`advance_message_row`, for an invitation; ``values`` go with the move."""
+    result = session.execute(
+        update(Invitation)
+        .where(
+            Invitation.id == invitation_id,
+            Invitation.status.in_(_ranked_below(_INVITATION_RANK, status)),
+        )
+        .values(status=status, status_changed_at=now(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    _forget_cached(session, Invitation, invitation_id)
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _record_provider_id(session: Session, message_id: int, provider_id: str) -> None:
+    session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.provider_id.is_(None))
+        .values(provider_id=provider_id)
+        .execution_options(synchronize_session=False)
+    )
+    _forget_cached(session, Message, message_id)
+
+
+def _forget_cached(session: Session, model: type[Message] | type[Invitation], row_id: int) -> None:
+    # The database decided; whatever this session holds of the row is read again on next use.
+    cached = session.identity_map.get(session.identity_key(model, row_id))
+    if cached is not None:
+        session.expire(cached)
+
+
 def is_reminder(message: Message) -> bool:
     return bool((message.payload or {}).get("reminder"))
 
@@ -448,18 +510,21 @@ def _deliver(
             if outcome == "next":
                 continue  # a bad address: the other channel, if the contractor has one
             return invitation.status, False
-        # A quick provider's status callback or event may have landed before we got here:
-        # read what is committed (locking the rows where the database can) and only ever
-        # move forward from it, so "delivered" is never overwritten by our "accepted".
-        session.refresh(message, with_for_update=True)
-        session.refresh(invitation, with_for_update=True)
-        message.provider_id = message.provider_id or result.provider_id
-        advance_message(message, result.status)
+        # A quick provider's status callback or event may land while we get here: every
+        # write from now on is a compare-and-set, so "delivered" is never overwritten by
+        # our "accepted".
+        _record_provider_id(session, message.id, result.provider_id)
+        advance_message_row(session, message.id, result.status)
         if not reminder:
-            invitation.channel = channel_name
-            invitation.sent_at = invitation.sent_at or now()
-            advance_invitation(invitation, InvitationStatus.SENT)
+            session.execute(
+                update(Invitation)
+                .where(Invitation.id == invitation.id)
+                .values(channel=channel_name, sent_at=func.coalesce(Invitation.sent_at, now()))
+                .execution_options(synchronize_session=False)
+            )
+            advance_invitation_row(session, invitation.id, InvitationStatus.SENT)
         session.commit()
+        session.refresh(invitation)
         return invitation.status, True
 
     return stop_here()
@@ -603,25 +668,27 @@ def apply_provider_status(
     """Record a provider's status report. Returns False when it changed nothing."""
     message = session.scalar(select(Message).where(Message.provider_id == provider_id))
     if message is None and message_id is not None:
-        # Our worker died after the provider accepted the message but before it recorded the
-        # provider id; the callback carries our id and settles the send.
+        # The provider took the message before our worker recorded its id (or the worker
+        # died in between); the callback carries our id and settles the send.
         message = session.get(Message, message_id)
-        if message is not None and message.provider_id is None:
-            message.provider_id = provider_id
+        if message is not None:
+            _record_provider_id(session, message.id, provider_id)
     if message is None or message.direction != Direction.OUTBOUND:
         return False
-    if not advance_message(message, status, error_code):
+    if not advance_message_row(session, message.id, status, error_code):
         return False
     if message.invitation_id is not None and not is_reminder(message):
-        invitation = session.get_one(Invitation, message.invitation_id)
+        sent_at = func.coalesce(Invitation.sent_at, message.created_at)
         if status in ("sent", "queued", "accepted", "processed"):
-            if advance_invitation(invitation, InvitationStatus.SENT):
-                invitation.sent_at = invitation.sent_at or message.created_at
+            advance_invitation_row(
+                session, message.invitation_id, InvitationStatus.SENT, sent_at=sent_at
+            )
         elif status in ("delivered", "read"):
-            invitation.sent_at = invitation.sent_at or message.created_at
-            advance_invitation(invitation, InvitationStatus.DELIVERED)
+            advance_invitation_row(
+                session, message.invitation_id, InvitationStatus.DELIVERED, sent_at=sent_at
+            )
         elif status in ("failed", "undelivered", "bounced", "dropped"):
-            advance_invitation(invitation, InvitationStatus.FAILED)
+            advance_invitation_row(session, message.invitation_id, InvitationStatus.FAILED)
     return True
 
 
@@ -840,10 +907,10 @@ def send_staff_message(
                 )
         session.commit()
         return message.status
-    session.refresh(message, with_for_update=True)  # a callback may have come first
-    message.provider_id = message.provider_id or result.provider_id
-    advance_message(message, result.status)
+    _record_provider_id(session, message.id, result.provider_id)
+    advance_message_row(session, message.id, result.status)  # a callback may have come first
     session.commit()
+    session.refresh(message)
     return message.status
 
 

@@ -226,3 +226,28 @@ def test_send_invitation_keeps_a_delivered_callback_that_came_before_the_answer(
     assert _send(session, invitation, channels) == "delivered"
     message = session.scalars(select(Message)).one()
     assert message.status == "delivered"
+
+
+def test_advance_message_row_from_a_stale_copy_never_moves_the_row_back(
+    session: Session, clock: FrozenClock
+) -> None:
+    from core.db import db
+    from outreach.delivery import advance_message_row
+
+    message = Message(
+        direction="outbound",
+        channel="sms",
+        from_address="+15005550006",
+        to_address="+12125550147",
+        body="Hi",
+        status="sending",
+        payload={},
+    )
+    session.add(message)
+    session.commit()
+    assert message.status == "sending"  # this session's copy, about to go stale
+    with db.session() as callback:  # the provider's callback, in another transaction
+        assert advance_message_row(callback, message.id, "delivered")
+    assert not advance_message_row(session, message.id, "accepted")
+    session.commit()
+    assert message.status == "delivered"
