@@ -38,7 +38,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 import requests
 from sqlalchemy import and_, func, or_, select, update
@@ -340,41 +340,38 @@ def _provider_may_have_it(exc: ChannelError) -> bool:
 # --- one send -------------------------------------------------------------------------------
 
 
+class Route(TypedDict, total=False):
+    """How a send goes out, the same for an invitation and its reminder.
+
+    senders: the from-address we record per channel; the SMS one is the pacing key.
+    reply_domain: the inbound-parse domain for ``reply+<token>@`` addresses.
+    pacer: shared per-sender pacing for SMS; None sends unpaced (tests, one-offs).
+    links: unsubscribe links and footer for email; default from the active settings.
+    heartbeat: called while a send waits, so the dispatcher is seen alive.
+    """
+
+    senders: Required[Mapping[str, str]]
+    reply_domain: Required[str]
+    pacer: Pacer | None
+    links: EmailLinks | None
+    heartbeat: Callable[[], None] | None
+
+
 def send_invitation(
     session: Session,
     invitation_id: int,
     channels: Mapping[str, Channel],
-    *,
-    senders: Mapping[str, str],
-    reply_domain: str,
-    pacer: Pacer | None = None,
-    links: EmailLinks | None = None,
-    heartbeat: Callable[[], None] | None = None,
+    **route: Unpack[Route],
 ) -> str:
     """Send one invitation, exactly once (see the module docstring). Returns its status.
 
-    Args:
-        channels: provider channels by name ("sms", "email").
-        senders: the from-address we record per channel; the SMS one is the pacing key.
-        reply_domain: the inbound-parse domain for ``reply+<token>@`` addresses.
-        pacer: shared per-sender pacing for SMS; None sends unpaced (tests, one-offs).
-        links: unsubscribe links and footer for email; default from the active settings.
+    ``channels`` are the provider channels by name ("sms", "email").
     """
     if not _claim(session, invitation_id):
         invitation = session.get(Invitation, invitation_id)
         return invitation.status if invitation else "missing"
     invitation = session.get_one(Invitation, invitation_id)
-    status, _sent = _deliver(
-        session,
-        invitation,
-        channels,
-        senders=senders,
-        reply_domain=reply_domain,
-        pacer=pacer,
-        links=links,
-        heartbeat=heartbeat,
-        reminder=False,
-    )
+    status, _sent = _deliver(session, invitation, channels, reminder=False, **route)
     return status
 
 
@@ -382,12 +379,7 @@ def send_reminder(
     session: Session,
     invitation_id: int,
     channels: Mapping[str, Channel],
-    *,
-    senders: Mapping[str, str],
-    reply_domain: str,
-    pacer: Pacer | None = None,
-    links: EmailLinks | None = None,
-    heartbeat: Callable[[], None] | None = None,
+    **route: Unpack[Route],
 ) -> bool:
     """Send the one reminder of an unanswered invitation. Returns whether one went.
 
@@ -399,17 +391,7 @@ def send_reminder(
     invitation = session.get_one(Invitation, invitation_id)
     if replied_since(session, invitation.contractor, invitation.sent_at):
         return False  # the claim stays: this invitation needs no reminder, now or later
-    _status, sent = _deliver(
-        session,
-        invitation,
-        channels,
-        senders=senders,
-        reply_domain=reply_domain,
-        pacer=pacer,
-        links=links,
-        heartbeat=heartbeat,
-        reminder=True,
-    )
+    _status, sent = _deliver(session, invitation, channels, reminder=True, **route)
     return sent
 
 
@@ -418,12 +400,12 @@ def _deliver(
     invitation: Invitation,
     channels: Mapping[str, Channel],
     *,
+    reminder: bool,
     senders: Mapping[str, str],
     reply_domain: str,
-    pacer: Pacer | None,
-    links: EmailLinks | None,
-    heartbeat: Callable[[], None] | None,
-    reminder: bool,
+    pacer: Pacer | None = None,
+    links: EmailLinks | None = None,
+    heartbeat: Callable[[], None] | None = None,
 ) -> tuple[str, bool]:
     """Send a claimed invitation (or its reminder). Returns its status and whether the
     provider took a message."""
@@ -977,13 +959,13 @@ class Dispatcher:
             staff_ids = sendable_staff_message_ids(session)
             invitation_ids = sendable_invitation_ids(session)
             reminder_ids = due_reminder_ids(session, after=self.remind_after, stale=self.stale)
-        common: dict[str, Any] = {
-            "senders": self.senders,
-            "reply_domain": self.reply_domain,
-            "pacer": self.pacer,
-            "links": self.links,
-            "heartbeat": _beat,
-        }
+        route = Route(
+            senders=self.senders,
+            reply_domain=self.reply_domain,
+            pacer=self.pacer,
+            links=self.links,
+            heartbeat=_beat,
+        )
         for message_id in staff_ids:
             with db.session() as session:
                 channel = session.get_one(Message, message_id).channel
@@ -997,11 +979,11 @@ class Dispatcher:
         for invitation_id in invitation_ids:
             _beat()
             with db.session() as session:
-                send_invitation(session, invitation_id, self.channels, **common)
+                send_invitation(session, invitation_id, self.channels, **route)
         for invitation_id in reminder_ids:
             _beat()
             with db.session() as session:
-                send_reminder(session, invitation_id, self.channels, **common)
+                send_reminder(session, invitation_id, self.channels, **route)
         return len(staff_ids) + len(invitation_ids) + len(reminder_ids)
 
 

@@ -6,14 +6,14 @@ commits, so an action and its trail are stored together.
 
 from __future__ import annotations
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from core.clock import now
 from staff import audit, worknotes
 from staff.errors import NotFound, WorkError, required_text
 from staff.models import OUTREACH_KINDS, NoteKind, StaffUser, WorkNote
-from staff.paging import Page
+from staff.paging import Page, page_of
 from surveys.models import Alert, Response
 from surveys.triage import AlertKind
 
@@ -164,12 +164,6 @@ def queue(
             Alert.created_at,
             Alert.id,
         )
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    items = list(
-        session.scalars(
-            query.options(selectinload(Alert.contractor))
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        )
-    )
+    total, query = page_of(session, query.options(selectinload(Alert.contractor)), page, per_page)
+    items = list(session.scalars(query))
     return Page(items=items, page=page, per_page=per_page, total=total)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from staff.models import AuditEvent, StaffUser
-from staff.paging import Page
+from staff.paging import Page, page_of
 
 
 def record(
@@ -78,12 +78,10 @@ def events(
         query = query.where(AuditEvent.action == action)
     if user_id is not None:
         query = query.where(AuditEvent.staff_user_id == user_id)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    found = session.execute(
-        query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
+    total, query = page_of(
+        session, query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()), page, per_page
+    )
+    found = session.execute(query).all()
     return Page(
         items=[(event, email) for event, email in found], page=page, per_page=per_page, total=total
     )

@@ -16,7 +16,7 @@ from outreach.schedule import HARD_START, in_hard_window, zone
 from staff import audit
 from staff.errors import NotFound, WorkError, required_text
 from staff.models import WorkNote
-from staff.paging import Page
+from staff.paging import Page, page_of
 from surveys.models import Alert, Response, Ticket
 
 SMS_MAX = 1600  # Twilio refuses longer bodies
@@ -68,14 +68,8 @@ def search(
         query = query.where(Contractor.client == client)
     if manager:
         query = query.where(Contractor.account_manager == manager)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    found = list(
-        session.scalars(
-            query.order_by(Contractor.name, Contractor.id)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        )
-    )
+    total, query = page_of(session, query.order_by(Contractor.name, Contractor.id), page, per_page)
+    found = list(session.scalars(query))
     ids = [c.id for c in found]
     tickets = _counts(session, Ticket.contractor_id, Ticket.status != CLOSED, ids)
     alerts = _counts(session, Alert.contractor_id, Alert.status != CLOSED, ids)
@@ -187,35 +181,23 @@ def timeline(session: Session, contractor: Contractor, limit: int = 300) -> list
         Entry(m.created_at, "sent" if m.direction == Direction.OUTBOUND else "received", m)
         for m in messages
     ]
-    replies = session.scalars(
-        select(Response)
-        .where(Response.contractor_id == contractor.id)
-        .order_by(Response.created_at.desc())
-        .limit(limit)
-    )
-    entries += [Entry(r.created_at, "reply", r) for r in replies]
-    tickets = session.scalars(
-        select(Ticket)
-        .where(Ticket.contractor_id == contractor.id)
-        .order_by(Ticket.id.desc())
-        .limit(limit)
-    )
-    entries += [Entry(t.created_at, "ticket", t) for t in tickets]
-    alerts = session.scalars(
-        select(Alert)
-        .where(Alert.contractor_id == contractor.id)
-        .order_by(Alert.id.desc())
-        .limit(limit)
-    )
-    entries += [Entry(a.created_at, "alert", a) for a in alerts]
-    notes = session.scalars(
-        select(WorkNote)
-        .where(WorkNote.contractor_id == contractor.id)
-        .options(selectinload(WorkNote.author))
-        .order_by(WorkNote.id.desc())
-        .limit(limit)
-    )
-    entries += [Entry(n.created_at, "note", n) for n in notes]
+    # Replies, tickets, alerts and staff notes: each the contractor's newest ``limit``.
+    kinds: list[tuple[str, Any]] = [
+        ("reply", Response),
+        ("ticket", Ticket),
+        ("alert", Alert),
+        ("note", WorkNote),
+    ]
+    for kind, model in kinds:
+        query = (
+            select(model)
+            .where(model.contractor_id == contractor.id)
+            .order_by(model.created_at.desc(), model.id.desc())
+            .limit(limit)
+        )
+        if model is WorkNote:
+            query = query.options(selectinload(WorkNote.author))
+        entries += [Entry(row.created_at, kind, row) for row in session.scalars(query)]
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:limit]
 

@@ -8,13 +8,13 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, not_, or_, select
+from sqlalchemy import Select, and_, not_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from outreach.models import Contractor, Direction, Message
 from staff.errors import WorkError
 from staff.models import Role
-from staff.paging import Page
+from staff.paging import Page, page_of
 from surveys.models import Alert, Response, Team, Ticket
 
 PER_PAGE = 50
@@ -184,16 +184,15 @@ def flagged_replies(
     if page < 1:
         raise ValueError("page must be 1 or more")
     query = apply_filters(select(Response).where(Response.flagged), filters or ReplyFilters())
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    query = (
-        query.order_by(Response.created_at.desc(), Response.id.desc())
-        .options(
+    total, query = page_of(
+        session,
+        query.order_by(Response.created_at.desc(), Response.id.desc()).options(
             selectinload(Response.contractor),
             selectinload(Response.tickets),
             selectinload(Response.alerts),
-        )
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        ),
+        page,
+        per_page,
     )
     responses = list(session.scalars(query))
     senders = sender_addresses(session, [r.id for r in responses if r.contractor_id is None])

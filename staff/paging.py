@@ -6,6 +6,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
 T = TypeVar("T")
 
 
@@ -43,3 +46,12 @@ def parse_page(raw: str | None) -> int:
     if not value.isdigit() or int(value) < 1:
         raise ValueError(f"page={raw!r} is not valid: expected a whole number, 1 or more")
     return int(value)
+
+
+Query = TypeVar("Query", bound=Select)
+
+
+def page_of(session: Session, query: Query, page: int, per_page: int) -> tuple[int, Query]:
+    """How many rows ``query`` finds in all, and ``query`` narrowed to one page of them."""
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    return total or 0, query.limit(per_page).offset((page - 1) * per_page)

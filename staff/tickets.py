@@ -6,14 +6,14 @@ leaves the commit to the caller, so the change and its audit trail are stored to
 
 from __future__ import annotations
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from core.clock import now
 from staff import audit, worknotes
 from staff.errors import NotFound, WorkError, required_text
 from staff.models import NoteKind, Role, StaffUser, WorkNote
-from staff.paging import Page
+from staff.paging import Page, page_of
 from surveys.models import Team, Ticket
 
 OPEN, CLAIMED, ESCALATED, RESOLVED = "open", "claimed", "escalated", "resolved"
@@ -222,12 +222,6 @@ def queue(
         elif view == "unassigned":
             query = query.where(Ticket.assignee_id.is_(None))
         query = query.order_by(priority_order(), Ticket.created_at, Ticket.id)  # type: ignore[arg-type]
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    items = list(
-        session.scalars(
-            query.options(selectinload(Ticket.contractor))
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        )
-    )
+    total, query = page_of(session, query.options(selectinload(Ticket.contractor)), page, per_page)
+    items = list(session.scalars(query))
     return Page(items=items, page=page, per_page=per_page, total=total)
