@@ -1,32 +1,41 @@
-"""How well reply analysis reads labelled replies, and how fast.
+"""How well reply analysis reads labelled replies, per language, and how fast.
 
-Prints, on the shared evaluation data (see its README): precision, recall and F1 for
-``negative``, each category, quit intent and opt-out on contractor_replies_dev.csv, plus rating
-accuracy; precision and recall of ``negative`` on the airline tweets (negative vs the rest); the
-same measures as the dev block on benchmarks/data/heldout_replies.csv (written before reading the
-rules, see its README); and replies per second through ``analyze()`` next to TextBlob + VADER
-alone on the same texts.
+Prints, per language: the figures on the corpus test split (surveys/corpus, never used to choose
+anything); on the dev files in ../shared/data (contractor_replies_dev.csv) and on
+benchmarks/data/heldout_replies.csv (both English, written apart from the corpus); negative
+precision and recall on the airline tweets; and replies per second through ``analyze()`` next
+to TextBlob + VADER alone on the same texts, on one core, with the process's peak RSS.
 
     .venv/bin/python benchmarks/triage_eval.py [--data DIR] [--speed-texts N] [--show-errors]
 """
 
 from __future__ import annotations
 
-import argparse
-import csv
-import re
-import sys
-import time
-from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
+import os
+
+# One core: the speed goal is per core, and BLAS would otherwise spread one reply over two.
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
+import argparse  # noqa: E402
+import csv  # noqa: E402
+import random  # noqa: E402
+import re  # noqa: E402
+import resource  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from textblob import TextBlob
-from textblob.en import sentiment as pattern_sentiment
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+from textblob import TextBlob  # noqa: E402
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer  # noqa: E402
 
-from surveys.analysis import CATEGORIES, Analysis, analyze
+from surveys import corpus, reader  # noqa: E402
+from surveys.analysis import Analysis, analyze  # noqa: E402
+from surveys.corpus import Example, Split, read_rows  # noqa: E402
+from surveys.evaluation import Counts, Score  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 # Written before anyone read the rules (see its README): how the rules do on unseen wording.
@@ -46,94 +55,53 @@ def undo_pasted_labels(text: str) -> str:
     return text
 
 
-class Counts:
-    def __init__(self) -> None:
-        self.tp = self.fp = self.fn = self.tn = 0
-
-    def add(self, predicted: bool, actual: bool) -> None:
-        if predicted and actual:
-            self.tp += 1
-        elif predicted:
-            self.fp += 1
-        elif actual:
-            self.fn += 1
-        else:
-            self.tn += 1
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
-
-    def line(self, name: str, target: str = "") -> str:
-        return (
-            f"  {name:<20} P {self.precision:5.3f}  R {self.recall:5.3f}  F1 {self.f1:5.3f}"
-            f"  (tp {self.tp}, fp {self.fp}, fn {self.fn}){'  ' + target if target else ''}"
-        )
-
-
-def _flag(value: str) -> bool:
-    return value.strip() in {"1", "true", "True", "yes"}
-
-
-def evaluate_dev(path: Path, show_errors: bool, title: str = "contractor replies") -> None:
+def _examples(path: Path) -> list[Example]:
     with path.open(newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    negative, quit_intent, opt_out = Counts(), Counts(), Counts()
-    per_category = {c: Counts() for c in CATEGORIES}
-    ratings_right = rated_right = rated = 0
+        return [e for e in read_rows(csv.DictReader(f), path.name) if isinstance(e, Example)]
+
+
+def score_examples(
+    examples: Sequence[Example], show_errors: bool
+) -> tuple[dict[str, Score], list[str]]:
+    scores: dict[str, Score] = {}
     errors: list[str] = []
-    for row in rows:
-        result = analyze(row["text"])
-        gold_rating = int(row["rating"]) if row["rating"].strip() else None
-        negative.add(result.negative, _flag(row["negative"]))
-        quit_intent.add(result.quit_intent, _flag(row["quit_intent"]))
-        opt_out.add(result.opt_out, _flag(row["opt_out"]))
-        for category, counts in per_category.items():
-            counts.add(result.category == category, row["category"] == category)
-        ratings_right += result.rating == gold_rating
-        if gold_rating is not None:
-            rated += 1
-            rated_right += result.rating == gold_rating
+    for example in examples:
+        result = analyze(example.text, 5, example.lang)
+        for lang in {example.lang, "all"}:
+            scores.setdefault(lang, Score()).add(
+                result, example, result.rating, example.rating, with_rating=True
+            )
         wrong = [
             name
             for name, got, want in (
-                ("negative", result.negative, _flag(row["negative"])),
-                ("category", result.category, row["category"]),
-                ("quit", result.quit_intent, _flag(row["quit_intent"])),
-                ("opt_out", result.opt_out, _flag(row["opt_out"])),
-                ("rating", result.rating, gold_rating),
+                ("negative", result.negative, example.negative),
+                ("category", result.category, example.category),
+                ("quit", result.quit_intent, example.quit_intent),
+                ("opt_out", result.opt_out, example.opt_out),
+                ("rating", result.rating, example.rating),
             )
             if got != want
         ]
-        if wrong:
-            errors.append(f"    {row['text']!r}: {', '.join(wrong)} -> {_brief(result)}")
+        if wrong and show_errors:
+            errors.append(f"    {example.text!r}: {', '.join(wrong)} -> {_brief(result)}")
+    return scores, errors
 
-    print(f"{title} ({path.name}, {len(rows)} rows)")
-    print(negative.line("negative", "target R >= 0.90 at P >= 0.85"))
-    present = [c for c in CATEGORIES if per_category[c].tp + per_category[c].fn]
-    for category in present:
-        print(per_category[category].line(f"category {category}"))
-    macro = sum(per_category[c].f1 for c in present) / len(present)
-    tickets = [c for c in present if c != "none"]
-    macro_tickets = sum(per_category[c].f1 for c in tickets) / len(tickets)
-    print(f"  category macro-F1    {macro:5.3f} over {len(present)} categories  target >= 0.85")
-    print(f"  (ticket categories only, without none: {macro_tickets:5.3f})")
-    print(quit_intent.line("quit_intent", "target R >= 0.90"))
-    print(opt_out.line("opt_out", "target R = 1.0, fp = 0"))
-    print(
-        f"  rating accuracy      {ratings_right / len(rows):5.3f} over all rows"
-        f" ({rated_right}/{rated} rows with a rating)  target >= 0.95"
-    )
-    if show_errors and errors:
+
+GOALS = (
+    "goals (blind sets): negative R >= .90 at P >= .88; category macro-F1 >= .85; "
+    "safety_harassment R >= .95; opt_out R >= .98 with 0 false; quit_intent R >= .85; rating "
+    "accuracy >= .97; Spanish negative R >= .85, macro-F1 >= .75, opt_out R >= .95"
+)
+
+
+def report(title: str, examples: Sequence[Example], show_errors: bool) -> None:
+    scores, errors = score_examples(examples, show_errors)
+    for lang in sorted(scores, key=lambda k: (k == "all", k)):
+        if lang == "all" and len(scores) == 2:
+            continue  # one language: "all" says the same again
+        print(f"{title}, {lang}: {scores[lang].rows} replies")
+        print("\n".join(scores[lang].lines()))
+    if errors:
         print("  misread rows:")
         print("\n".join(errors))
 
@@ -141,7 +109,7 @@ def evaluate_dev(path: Path, show_errors: bool, title: str = "contractor replies
 def _brief(result: Analysis) -> str:
     return (
         f"negative={result.negative} category={result.category} quit={result.quit_intent} "
-        f"opt_out={result.opt_out} rating={result.rating} cues={list(result.cues)}"
+        f"opt_out={result.opt_out} rating={result.rating} unsure={list(result.unsure)}"
     )
 
 
@@ -156,9 +124,12 @@ def load_airline(path: Path) -> list[tuple[str, bool]]:
 def evaluate_airline(tweets: Sequence[tuple[str, bool]], path: Path) -> None:
     counts = Counts()
     for text, actual in tweets:
-        counts.add(analyze(text).negative, actual)
-    print(f"airline tweets ({path.name}, {len(tweets)} rows, negative vs rest)")
-    print(counts.line("negative", "target R >= 0.70 at P >= 0.85"))
+        counts.add(analyze(text, 5, "en").negative, actual)
+    print(f"airline tweets, en ({path.name}, {len(tweets)} rows, negative vs the rest)")
+    print(
+        f"  negative  P {counts.precision:5.3f}  R {counts.recall:5.3f}  F1 {counts.f1:5.3f}"
+        f"  (tp {counts.tp}, fp {counts.fp}, fn {counts.fn})"
+    )
 
 
 def _rates(
@@ -176,35 +147,27 @@ def _rates(
     return [len(texts) / seconds for seconds in best]
 
 
-def measure_speed(texts: Iterable[str]) -> None:
-    texts = list(texts)
+def measure_speed(label: str, texts: Sequence[str]) -> None:
     vader = SentimentIntensityAnalyzer()
 
     def baseline(text: str) -> object:
         return TextBlob(text).sentiment, vader.polarity_scores(text)
 
-    def lean_baseline(text: str) -> object:
-        # What analyze() calls: TextBlob's sentiment engine without the Blob and namedtuple.
-        return pattern_sentiment(text), vader.polarity_scores(text)
-
     for text in texts[:50]:  # warm every path: lazy imports, regex caches
         baseline(text)
-        lean_baseline(text)
         analyze(text)
-    rounds = 5
-    ours, theirs, lean = _rates([analyze, baseline, lean_baseline], texts, rounds)
-    print(f"speed ({len(texts)} tweets, best of {rounds} interleaved rounds, one core)")
-    print(f"  analyze()                          {ours:8.0f} replies/s")
+    rounds = 3
+    ours, theirs = _rates([analyze, baseline], texts, rounds)
+    print(f"speed on {len(texts)} {label} (best of {rounds} interleaved rounds, one core)")
+    print(f"  analyze()                          {ours:8.0f} replies/s  goal >= 300")
     print(f"  TextBlob(t).sentiment + VADER      {theirs:8.0f} texts/s")
-    print(f"  ratio                              {ours / theirs:8.2f}x  target >= 0.70x")
-    print(f"  textblob.en.sentiment(t) + VADER   {lean:8.0f} texts/s  (the same scores, leaner)")
-    print(f"  ratio to that                      {ours / lean:8.2f}x")
+    print(f"  ratio                              {ours / theirs:8.2f}x")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="evaluation data folder")
-    parser.add_argument("--speed-texts", type=int, default=3000, help="tweets timed for speed")
+    parser.add_argument("--speed-texts", type=int, default=2000, help="texts timed for speed")
     parser.add_argument("--show-errors", action="store_true", help="list misread labelled rows")
     parser.add_argument("--heldout", type=Path, default=HELDOUT, help="held-out labelled replies")
     args = parser.parse_args(argv)
@@ -213,15 +176,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     for path in (dev, airline, args.heldout):
         if not path.is_file():
             parser.error(f"{path} not found (use --data to point at the evaluation data)")
-    evaluate_dev(dev, args.show_errors)
+    started = time.perf_counter()
+    current = reader.current()
+    print(f"reader {current.version} (loaded or built in {time.perf_counter() - started:.1f}s)")
+    print(GOALS)
+    print()
+    loaded = corpus.load()
+    report("corpus test split", loaded.split(Split.TEST), args.show_errors)
+    print()
+    report(f"dev file {dev.name}", _examples(dev), args.show_errors)
+    print()
+    report(f"held-out file {args.heldout.name}", _examples(args.heldout), args.show_errors)
     print()
     tweets = load_airline(airline)
     evaluate_airline(tweets, airline)
     print()
-    # Same measures and targets as the dev block; nobody tunes rules on these rows.
-    evaluate_dev(args.heldout, args.show_errors, title="held-out replies")
-    print()
-    measure_speed(text for text, _ in tweets[: args.speed_texts])
+    replies = [e.text for e in loaded.examples]
+    random.Random(0).shuffle(replies)
+    measure_speed("corpus replies, English and Spanish", replies[: args.speed_texts])
+    measure_speed("airline tweets", [text for text, _ in tweets[: args.speed_texts]])
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"peak RSS of this process (reader, lingua, TextBlob, VADER loaded): {peak:.0f} MB"
+        "  goal < 600 MB"
+    )
     return 0
 
 

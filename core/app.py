@@ -55,8 +55,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     queues.init_app(app)
 
     from staff import init_app as init_staff
+    from surveys import init_app as init_surveys
     from webhooks import init_app as init_webhooks
 
+    init_surveys(app)
     init_webhooks(app)
     init_staff(app)
 

@@ -105,6 +105,8 @@ class Settings:
     sandbox_url: str = field(default="http://127.0.0.1:5055", metadata=_env("SANDBOX_URL", _url))
 
     tick_seconds: int = field(default=60, metadata=_env("TICK_SECONDS", _positive_int))
+    # Where `surveys train` writes readers and workers load the current one.
+    model_dir: str = field(default=str(INSTANCE_DIR / "models"), metadata=_env("MODEL_DIR"))
     sms_segments_per_second: float = field(
         default=1.0, metadata=_env("SMS_SEGMENTS_PER_SECOND", _positive_float)
     )

@@ -47,6 +47,7 @@ COLUMNS = (
     "end_date",
     "client",
     "account_manager",
+    "language",
 )
 REQUIRED_COLUMNS = ("external_id", "name", "timezone", "start_date", "client", "account_manager")
 # The widths of the columns in the database: checked here so that a long value is one bad row
@@ -118,10 +119,13 @@ class ContractorRow:
     end_date: date | None
     client: str
     account_manager: str
+    language: str | None = None  # None: the roster does not say; keep what we know
 
     def values(self) -> dict[str, object]:
         values = {name: getattr(self, name) for name in COLUMNS}
         values["channel"] = self.channel.value
+        if values["language"] is None:
+            del values["language"]
         return values
 
 
@@ -253,6 +257,27 @@ def parse_date(raw: str) -> date:
         raise ValueError(f"{raw!r} is not a date in the form YYYY-MM-DD") from None
 
 
+# The languages we write surveys in, and what people type for them in a roster.
+LANGUAGES = {
+    "en": "en",
+    "english": "en",
+    "es": "es",
+    "spanish": "es",
+    "espanol": "es",
+    "español": "es",
+    "castellano": "es",
+}
+
+
+def parse_language(raw: str) -> str:
+    """``en`` or ``es``; also "English", "Spanish", "Español" and regional tags like es-MX."""
+    value = raw.strip().casefold()
+    code = LANGUAGES.get(value) or LANGUAGES.get(value.replace("_", "-").split("-")[0])
+    if code is None:
+        raise ValueError(f"{raw!r} is not a language we survey in; use en or es")
+    return code
+
+
 def parse_channel(raw: str) -> Channel:
     try:
         return Channel(raw.lower())
@@ -327,6 +352,7 @@ def parse_contractor(values: Mapping[str, object], *, default_region: str) -> Co
     channel = check("channel", parse_channel)
     start_date = check("start_date", parse_date)
     end_date = check("end_date", parse_date)
+    language = check("language", parse_language)
 
     if channel is None and "channel" not in bad:
         channel = Channel.SMS if text["phone"] else Channel.EMAIL
@@ -356,6 +382,7 @@ def parse_contractor(values: Mapping[str, object], *, default_region: str) -> Co
         end_date=end_date,
         client=text["client"],
         account_manager=text["account_manager"],
+        language=language,
     )
 
 

@@ -255,6 +255,17 @@ def is_reminder(message: Message) -> bool:
     return bool((message.payload or {}).get("reminder"))
 
 
+def _texts(survey: Survey, contractor: Contractor) -> tuple[str, str, str]:
+    """The survey's SMS text, email subject and email text in the contractor's language."""
+    return templates.survey_texts(
+        survey.sms_template,
+        survey.email_subject,
+        survey.email_template,
+        survey.translations,
+        contractor.language or "en",
+    )
+
+
 def render(template: str, contractor: Contractor, survey: Survey) -> str:
     return template.format(
         **templates.values_for(contractor.name, contractor.client, survey.scale_max)
@@ -428,6 +439,7 @@ def _deliver(
         c for c in (ChannelName.SMS, ChannelName.EMAIL) if c != invitation.channel
     ]
     values = templates.values_for(contractor.name, contractor.client, survey.scale_max)
+    language = contractor.language or "en"
     for channel_name in order:
         address = contractor.phone if channel_name == ChannelName.SMS else contractor.email
         if consent.reach(session, address) is not Reach.OK:
@@ -436,7 +448,9 @@ def _deliver(
             return give_back(60)
         sms_body = ""
         if channel_name == ChannelName.SMS:
-            sms_body = templates.render_sms(survey.sms_template, values, reminder=reminder)
+            sms_body = templates.render_sms(
+                _texts(survey, contractor)[0], values, reminder=reminder, language=language
+            )
         if pacer is not None and channel_name == ChannelName.EMAIL:
             paused = pacer.paused_for(senders[channel_name])
             if paused:
@@ -554,14 +568,16 @@ def _outbound_for(
         )
     email_links = _links(links)
     unsubscribe = email_links.unsubscribe_url(message.id)
+    _, subject, body = _texts(survey, invitation.contractor)
     email = templates.render_email(
-        survey.email_subject,
-        survey.email_template,
+        subject,
+        body,
         values,
         unsubscribe_url=unsubscribe,
         mailing_address=email_links.mailing_address,
         program_name=email_links.program_name,
         reminder=reminder,
+        language=invitation.contractor.language or "en",
     )
     message.subject = email.subject
     message.body = email.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Table, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -14,8 +14,8 @@ from core.config import Settings
 from core.db import insert_ignoring_duplicates, insert_once
 from core.queue import INBOUND, Drain
 from outreach import consent
-from outreach.keywords import Keyword, classify
-from outreach.models import Channel, Direction, Message
+from outreach.keywords import Keyword, classify, language_of_keyword
+from outreach.models import Channel, Contractor, Direction, Message
 
 # Named by path: the job reads replies, which is the surveys package's business.
 INBOUND_DRAIN = Drain("pulse:drain:inbound", INBOUND, "surveys.jobs.process_inbound")
@@ -27,6 +27,7 @@ class Received:
     id: int | None
     keyword: Keyword | None
     needs_processing: bool
+    language: str = "en"  # for the confirmation: the keyword's own, else the contractor's
 
 
 def _row(params: dict[str, Any], channel: str, provider_id: str, **extra: Any) -> dict[str, Any]:
@@ -66,13 +67,30 @@ def receive_sms(engine: Engine, params: dict[str, str], settings: Settings) -> R
         stmt = insert_ignoring_duplicates(Message.__table__, engine.dialect.name)
         row["processed_at"] = now()
         new_id = session.execute(stmt.returning(Message.__table__.c.id), row).scalar()
+        language = "en"
         if new_id is not None:
             address = params["From"]
             if keyword is Keyword.OPT_OUT:
                 consent.record_opt_out(session, address, Channel.SMS, source="keyword")
             elif keyword is Keyword.OPT_IN:
                 consent.record_opt_in(session, address, Channel.SMS)
-    return Received(stored=new_id is not None, id=new_id, keyword=keyword, needs_processing=False)
+            language = _language_for(session, body, address)
+    return Received(
+        stored=new_id is not None,
+        id=new_id,
+        keyword=keyword,
+        needs_processing=False,
+        language=language,
+    )
+
+
+def _language_for(session: Session, body: str, address: str) -> str:
+    # "BAJA" is answered in Spanish; "STOP" in the language the contractor is surveyed in.
+    said = language_of_keyword(body)
+    if said == "es":
+        return said
+    known = session.scalar(select(Contractor.language).where(Contractor.phone == address).limit(1))
+    return known or said or "en"
 
 
 def nudge_processing() -> bool:
@@ -80,9 +98,11 @@ def nudge_processing() -> bool:
     return INBOUND_DRAIN.nudge()
 
 
-def confirmation_text(keyword: Keyword, settings: Settings) -> str:
+def confirmation_text(keyword: Keyword, settings: Settings, language: str = "en") -> str:
     """The one reply a consent keyword gets: no survey, no marketing (FCC 24-18, CTIA)."""
     program = settings.program_name
+    if language == "es":
+        return _spanish_confirmation(keyword, settings)
     if keyword is Keyword.OPT_OUT:
         return (
             f"{program}: you are unsubscribed and will get no more messages from us. "
@@ -94,6 +114,27 @@ def confirmation_text(keyword: Keyword, settings: Settings) -> str:
             "Msg & data rates may apply. Reply HELP for help, STOP to opt out."
         )
     return help_text(settings)
+
+
+def _spanish_confirmation(keyword: Keyword, settings: Settings) -> str:
+    # GSM-7 like the English texts: no á, í, ó, ú, which would make each a UCS-2 text.
+    program = settings.program_name
+    if keyword is Keyword.OPT_OUT:
+        return (
+            f"{program}: te dimos de baja y no recibiras mas mensajes nuestros. "
+            "Responde ALTA o START para volver a suscribirte."
+        )
+    if keyword is Keyword.OPT_IN:
+        return (
+            f"{program}: te suscribiste de nuevo a las encuestas de tu asignacion. La frecuencia "
+            "varia. Pueden aplicar tarifas de mensajes y datos. Responde AYUDA para ayuda, BAJA "
+            "para darte de baja."
+        )
+    return (
+        f"{program}: encuestas cortas sobre tu asignacion. La frecuencia varia. Pueden aplicar "
+        f"tarifas de mensajes y datos. Responde BAJA o STOP para darte de baja. "
+        f"Ayuda: {settings.support_contact}"
+    )
 
 
 def help_text(settings: Settings) -> str:

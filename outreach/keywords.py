@@ -10,6 +10,7 @@ from this list") counts as an opt-out too. Words that only look like keywords in
 from __future__ import annotations
 
 import re
+import unicodedata
 from enum import StrEnum
 
 
@@ -27,9 +28,26 @@ SINGLE_WORDS: dict[str, Keyword] = {
     **dict.fromkeys(("start", "yes", "unstop"), Keyword.OPT_IN),
     **dict.fromkeys(("help", "info"), Keyword.HELP),
 }
+# The same instructions in Spanish. The English family is always honoured too, whatever the
+# contractor's language: "STOP" is what carriers tell everyone to send.
+SPANISH_WORDS: dict[str, Keyword] = {
+    **dict.fromkeys(
+        ("baja", "alto", "parar", "cancelar", "detener", "desuscribir", "desuscribirme"),
+        Keyword.OPT_OUT,
+    ),
+    **dict.fromkeys(("alta", "comenzar", "inicio", "reanudar"), Keyword.OPT_IN),
+    **dict.fromkeys(("ayuda",), Keyword.HELP),
+}
 
 # Spellings people type for a single keyword: "opt out", "opt-out", "stop all".
-_VARIANTS = {"opt out": "optout", "opt-out": "optout", "stop all": "stopall"}
+_VARIANTS = {
+    "opt out": "optout",
+    "opt-out": "optout",
+    "stop all": "stopall",
+    "darme de baja": "baja",
+    "dar de baja": "baja",
+    "de baja": "baja",
+}
 
 _EDGE = " \t\r\n\"'`.,!?;:-()[]*~\u2018\u2019\u201c\u201d"
 
@@ -40,7 +58,7 @@ _MESSAGES = (
 )
 # The same without pronouns, for requests that do not say "stop" ("I don't want these" is not).
 _NOUNS = r"(?:texts?|text messages?|messages?|msgs?|sms|surveys?|emails?|e-mails?|notifications?)"
-_PLEASE = r"(?:please|pls|plz|now|thanks?|thank you|thx|asap)"
+_PLEASE = r"(?:please|pls|plz|now|thanks?|thank you|thx|asap|por favor|porfa|porfavor|gracias)"
 _SUBJECT = r"(?:your|the|this|these|that|ur|all|my|any)"
 _OFF_LIST = (
     rf"(?:off|from|out of|of) {_SUBJECT}?\s?(?:\w+ )?(?:list|lists|texts?|messages?|surveys?|"
@@ -84,6 +102,39 @@ _BARE_STOP_RE = re.compile(
 )
 
 
+# Spanish requests to stop, on text with accents folded ("más" is "mas"). Only verbs of
+# sending or writing: "paren de cambiarme el horario" and "me dieron de baja del turno" are not.
+_ES_SEND = r"(?:mand|envi|escrib|textear|text|contact)\w*"
+_ES_MESSAGES = r"(?:mensajes?|textos?|msjs?|sms|encuestas?|correos?|emails?|notificaciones?)"
+_PLAIN_OPT_OUTS_ES = [
+    rf"(?:ya )?no (?:me |nos )?(?:{_ES_SEND})(?: (?:mas|nada))?(?: {_ES_MESSAGES})?",
+    rf"(?:ya )?no (?:quiero|deseo|quisiera) (?:recibir|que me (?:{_ES_SEND}))(?: \w+){{0,3}}",
+    rf"(?:dejen|deja|paren|para|basta) de (?:{_ES_SEND})(?:me|nos)?(?: {_ES_MESSAGES})?",
+    r"(?:sacame|saquenme|quitenme|quitame|borrenme|borrame|eliminenme|eliminame|"
+    r"sacar|quitar|borrar|eliminar)(?: mi (?:numero|nombre|correo))?"
+    r" (?:de|del) (?:la|su|esta|sus|tu|esa)? ?(?:lista|sistema|base de datos|encuestas?)",
+    r"(?:quiero |favor de |por favor )?(?:darme|denme|dame|deme|me doy) de baja"
+    r"(?: (?:de|del) (?:la |las |los |esta |estas |sus )?(?:lista|mensajes?|encuestas?|sistema|"
+    r"servicio))?",
+    r"cancelar (?:mi |la )?suscripcion",
+    rf"no mas {_ES_MESSAGES}",
+]
+_OPT_OUT_ES_RE = re.compile(
+    r"(?:^|[.!?,;:]\s*)(?:(?:hola|oye|porfa|por favor|favor|ya|mejor|ok|bueno),?\s+)*"
+    rf"(?:{'|'.join(_PLAIN_OPT_OUTS_ES)})"
+    r"(?:[ ,]+(?:por favor|porfa|gracias|ya|nunca mas|mas))*"
+    r"(?=\s*(?:$|[.!?,;:]|(?:y|pero|porque|pq|xq)\b))",
+    re.IGNORECASE,
+)
+_ES_HINT_RE = re.compile(r"mand|envi|escrib|text|contact|recib|baja|lista|suscrip|no mas|sistema")
+
+
+def _fold(text: str) -> str:
+    return "".join(
+        ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
+    )
+
+
 def _clean(text: str) -> str:
     text = text.replace("\u2019", "'").replace("\u2018", "'")
     return " ".join(text.split()).strip(_EDGE).lower()
@@ -97,10 +148,34 @@ _HINT_RE = re.compile(
 )
 
 
+# What a request to stop is about: our messages, a list, a number. A reply that names none of
+# these ("I quit.", "I'm done") may be many things, and is never read as an opt-out by a model.
+_ABOUT_MESSAGES_RE = re.compile(
+    r"text|messag|msg|sms|mail|survey|list|number|contact|notif|unsub|opt|spam|remov|"
+    r"mensaj|encuesta|correo|lista|numero|baja|suscri|manden|envien|escrib|stop|off\b|"
+    r"saca|saque|quita|quite|borr|elimin"
+)
+
+
+def about_messages(text: str) -> bool:
+    """Whether ``text`` mentions our messages at all (see ``_ABOUT_MESSAGES_RE``)."""
+    return bool(_ABOUT_MESSAGES_RE.search(_fold(_clean(text))))
+
+
 def carrier_keyword(text: str) -> Keyword | None:
     """The keyword, when the whole message is one of the carriers' single words."""
     cleaned = _clean(text)
-    return SINGLE_WORDS.get(_VARIANTS.get(cleaned, cleaned))
+    word = _VARIANTS.get(cleaned, cleaned)
+    return SINGLE_WORDS.get(word) or SPANISH_WORDS.get(_fold(word))
+
+
+def language_of_keyword(text: str) -> str | None:
+    """``"es"`` when the message is one of the Spanish keywords, ``"en"`` for the English ones."""
+    cleaned = _clean(text)
+    word = _VARIANTS.get(cleaned, cleaned)
+    if word in SINGLE_WORDS:
+        return "en"
+    return "es" if _fold(word) in SPANISH_WORDS else None
 
 
 def classify(text: str) -> Keyword | None:
@@ -112,5 +187,8 @@ def classify(text: str) -> Keyword | None:
     if _HINT_RE.search(cleaned) and (
         _BARE_STOP_RE.fullmatch(cleaned) or _OPT_OUT_RE.search(cleaned)
     ):
+        return Keyword.OPT_OUT
+    folded = _fold(cleaned)
+    if _ES_HINT_RE.search(folded) and _OPT_OUT_ES_RE.search(folded):
         return Keyword.OPT_OUT
     return None

@@ -34,6 +34,8 @@ class Contractor(Base):
     client: Mapped[str] = mapped_column(String(200), index=True)
     account_manager: Mapped[str] = mapped_column(String(200), index=True)
     status: Mapped[str] = mapped_column(String(20), default="active")
+    # The language we write to them in (en, es): from the roster, else learnt from replies.
+    language: Mapped[str] = mapped_column(String(5), default="en", server_default="en")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, onupdate=now)
 

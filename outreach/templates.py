@@ -62,6 +62,50 @@ PLACEHOLDERS: Mapping[str, str] = {
 }
 # Reminders reuse the invitation's text behind this prefix.
 REMINDER_PREFIX = "Reminder: "
+LANGUAGES = ("en", "es")
+REMINDER_PREFIXES = {"en": REMINDER_PREFIX, "es": "Recordatorio: "}
+# What a survey says in Spanish when staff have not written its Spanish version. GSM-7 only
+# (no á, í, ó, ú: each would make the text UCS-2 and triple its cost), as Spanish SMS usually is.
+SPANISH_DEFAULT = {
+    "sms_template": (
+        "Hola {first_name}, como va tu asignacion en {client}? Responde del 1 al {scale_max} "
+        "(1 = mal, {scale_max} = excelente) y cuentanos lo que quieras. "
+        "Responde BAJA o STOP para no recibir mas mensajes."
+    ),
+    "email_subject": "Como va tu asignacion en {client}?",
+    "email_template": (
+        "Hola {first_name}:\n\n"
+        "¿Cómo va tu asignación en {client}? Responde a este correo con un número del 1 al "
+        "{scale_max} (1 = mal, {scale_max} = excelente) y, si quieres, cuéntanos qué va bien y "
+        "qué no.\n\nGracias."
+    ),
+}
+_FOOTERS = {
+    "en": ("You get this because you are on an assignment through {program}.", "Unsubscribe"),
+    "es": ("Recibes este mensaje porque tienes una asignación con {program}.", "Darse de baja"),
+}
+
+
+def survey_texts(
+    sms_template: str,
+    email_subject: str,
+    email_template: str,
+    translations: Mapping[str, Mapping[str, str]] | None,
+    language: str,
+) -> tuple[str, str, str]:
+    """The survey's SMS text, email subject and email text in ``language``: the survey's own
+    translation where staff wrote one, else our default wording for that language."""
+    if language not in LANGUAGES or language == "en":
+        return sms_template, email_subject, email_template
+    own = dict((translations or {}).get(language) or {})
+    default = SPANISH_DEFAULT
+    return (
+        own.get("sms_template") or default["sms_template"],
+        own.get("email_subject") or default["email_subject"],
+        own.get("email_template") or default["email_template"],
+    )
+
+
 MAX_SMS_SEGMENTS = 3
 
 
@@ -228,9 +272,11 @@ def values_for(name: str, client: str, scale_max: int) -> dict[str, Any]:
     return {"first_name": first_name, "name": name, "client": client, "scale_max": scale_max}
 
 
-def render_sms(template: str, values: Mapping[str, Any], *, reminder: bool = False) -> str:
+def render_sms(
+    template: str, values: Mapping[str, Any], *, reminder: bool = False, language: str = "en"
+) -> str:
     body = to_gsm7(template.format(**values))
-    return REMINDER_PREFIX + body if reminder else body
+    return REMINDER_PREFIXES.get(language, REMINDER_PREFIX) + body if reminder else body
 
 
 @dataclass(frozen=True)
@@ -249,16 +295,17 @@ def render_email(
     mailing_address: str,
     program_name: str,
     reminder: bool = False,
+    language: str = "en",
 ) -> EmailBody:
     """Text and HTML bodies, each with the footer CAN-SPAM asks for: how to stop, and where
     we are. Everything that came from a contractor or a template is escaped in the HTML."""
     text = template.format(**values).replace("\r\n", "\n").strip()
     title = subject.format(**values)
     if reminder:
-        title = REMINDER_PREFIX + title
+        title = REMINDER_PREFIXES.get(language, REMINDER_PREFIX) + title
+    why, unsubscribe = _FOOTERS.get(language, _FOOTERS["en"])
     footer = (
-        f"You get this because you are on an assignment through {program_name}.\n"
-        f"Unsubscribe: {unsubscribe_url}\n{mailing_address}"
+        f"{why.format(program=program_name)}\n{unsubscribe}: {unsubscribe_url}\n{mailing_address}"
     )
     paragraphs = [p for p in text.split("\n\n") if p.strip()]
     body_html = "\n".join(
@@ -266,8 +313,8 @@ def render_email(
     )
     footer_html = (
         '<hr><p style="font-size:12px;color:#555">'
-        f"You get this because you are on an assignment through {html.escape(program_name)}. "
-        f'<a href="{html.escape(unsubscribe_url, quote=True)}">Unsubscribe</a><br>'
+        f"{html.escape(why.format(program=program_name))} "
+        f'<a href="{html.escape(unsubscribe_url, quote=True)}">{unsubscribe}</a><br>'
         f"{html.escape(mailing_address)}</p>"
     )
     return EmailBody(

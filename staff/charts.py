@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Protocol
 
+from surveys.analysis import mood
+
 WIDTH = 640.0
 LEFT = 52.0
 RIGHT = 20.0
@@ -103,11 +105,15 @@ class Rated(Protocol):
     def scale_max(self) -> int: ...
     @property
     def polarity(self) -> float: ...
+    @property
+    def negative(self) -> bool: ...
+    @property
+    def probabilities(self) -> dict[str, float] | None: ...
 
 
 def trend_chart(replies: Sequence[Rated], title: str) -> Chart | None:
-    """Rating (out of 5, whatever the survey's scale) above sentiment (-1 to +1), on one time
-    axis. None when there is nothing to draw."""
+    """Rating (out of 5, whatever the survey's scale) above how the words read (-1 to +1, see
+    :func:`surveys.analysis.mood`), on one time axis. None when there is nothing to draw."""
     if not replies:
         return None
     first = min(r.created_at for r in replies).timestamp()
@@ -131,8 +137,8 @@ def trend_chart(replies: Sequence[Rated], title: str) -> Chart | None:
     moods = [
         Point(
             x(r),
-            _scale(r.polarity, -1, 1, mood_bottom, mood_top),
-            f"{_day(r.created_at.date())}: sentiment {r.polarity:+.2f}",
+            _scale(mood(r), -1, 1, mood_bottom, mood_top),
+            f"{_day(r.created_at.date())}: words read {mood(r):+.2f}",
         )
         for r in replies
     ]
@@ -145,14 +151,14 @@ def trend_chart(replies: Sequence[Rated], title: str) -> Chart | None:
             [Series("Rating", "series-rating", "circle", ratings, _path(ratings))],
         ),
         Panel(
-            "Sentiment of the words, -1 to +1",
+            "How the words read, -1 (a problem) to +1 (all good)",
             mood_top,
             mood_bottom,
             [
                 Tick(_scale(v, -1, 1, mood_bottom, mood_top), f"{v:+g}" if v else "0")
                 for v in (-1, 0, 1)
             ],
-            [Series("Sentiment", "series-sentiment", "square", moods, _path(moods))],
+            [Series("Words", "series-sentiment", "square", moods, _path(moods))],
             baseline=_scale(0, -1, 1, mood_bottom, mood_top),
         ),
     ]
@@ -172,7 +178,7 @@ def trend_chart(replies: Sequence[Rated], title: str) -> Chart | None:
             if rated
             else "No ratings given; "
         )
-        + f"latest sentiment {replies[-1].polarity:+.2f}."
+        + f"latest reply's words read {mood(replies[-1]):+.2f}."
     )
     return Chart(title, summary, WIDTH, 326.0, x_ticks, panels)
 

@@ -2,19 +2,32 @@
 
 Pure functions, no database: the worker, the ``surveys analyze`` command and the benchmark all
 call :func:`analyze`, so what staff measure is what runs.
+
+Who decides what:
+
+- consent keywords (STOP, START, HELP and the plain-language requests to stop, in English and
+  Spanish) are exact rules in :mod:`outreach.keywords`: the model may add an opt-out, never
+  remove one, and a bare keyword is a consent instruction, not a complaint or a resignation;
+- the rating comes from :mod:`surveys.scoring`;
+- category, negative and quit intent come from the learned reader (:mod:`surveys.reader`);
+- a must-catch rule (:mod:`surveys.rules`) sets the category and priority when it fires;
+- TextBlob polarity and VADER compound are computed and stored as they always were (the
+  reader uses them as features), but no longer decide anything alone.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from outreach.keywords import Keyword, carrier_keyword, classify
-from surveys import rules, sentiment
-from surveys.rules import CATEGORIES
+from outreach.keywords import Keyword, about_messages, carrier_keyword, classify
+from surveys import language, reader, rules, sentiment
+from surveys.categories import CATEGORIES, PROBLEMS, TICKET_PRIORITY, Category
 from surveys.scoring import extract_rating
 
-__all__ = ["CATEGORIES", "Analysis", "analyze"]
+__all__ = ["CATEGORIES", "Analysis", "analyze", "mood"]
+
+LOW_RATING_SHARE = 0.4  # 2 of 5, 4 of 10: negative whatever the words
 
 
 @dataclass(frozen=True)
@@ -25,76 +38,95 @@ class Analysis:
     vader_compound: float  # VADER
     negative: bool
     category: str  # one of CATEGORIES
-    rule: str | None  # id of the rules.toml rule that set the category
-    priority: str | None  # urgent|high|normal|low from rules.toml, None for "none"
+    rule: str | None  # id of the must-catch rule that set the category, None when the model did
+    priority: str | None  # urgent|high|normal|low, None for "none"
     quit_intent: bool
     opt_out: bool
     cues: tuple[str, ...]  # why we read it so, for staff: the words that mattered
+    lang: str = "en"
+    model: str = ""  # the reader's version
+    confidence: float = 1.0  # the reader's probability for the category it chose
+    probabilities: dict[str, float] = field(default_factory=dict)
+    unsure: tuple[str, ...] = ()  # labels the reader was not sure about: staff take a look
+
+    @property
+    def needs_look(self) -> bool:
+        return bool(self.unsure)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        for key in ("polarity", "subjectivity", "vader_compound"):
+        for key in ("polarity", "subjectivity", "vader_compound", "confidence"):
             data[key] = round(data[key], 4)
         data["cues"] = list(self.cues)
+        data["unsure"] = list(self.unsure)
         return data
 
 
-_NOTHING = rules.Found(ticket=None, quit_intent=None, problem_cues=(), all_clear=False)
+def mood(reply: Any) -> float:
+    """How the reply's words read, from -1 (something is wrong) to +1 (all good), for charts.
+
+    Raw TextBlob polarity plotted a harassment report at +0.25 and "thinking about quitting"
+    at +0.6; the reader's probability that the reply is negative does not, and a reply it
+    reads as negative never plots above -0.2. Replies read before the reader (no
+    probabilities) fall back to their polarity.
+    """
+    p_negative = (getattr(reply, "probabilities", None) or {}).get("negative")
+    if p_negative is None:
+        return round(float(getattr(reply, "polarity", 0.0)), 3)
+    value = 1.0 - 2.0 * float(p_negative)
+    if getattr(reply, "negative", False):
+        value = min(value, -0.2)
+    return round(max(-1.0, min(1.0, value)), 3)
 
 
-def _quote(text: str) -> str:
-    return " ".join(text.split())
-
-
-def analyze(text: str, scale_max: int = 5) -> Analysis:
-    """Read one reply. ``scale_max`` is the top of the survey's rating scale."""
-    ruleset = rules.ruleset()
+def analyze(
+    text: str,
+    scale_max: int = 5,
+    known_language: str | None = None,
+    using: reader.Reader | None = None,
+) -> Analysis:
+    """Read one reply. ``scale_max`` is the top of the survey's rating scale;
+    ``known_language`` the contractor's, used when the reply itself does not tell; ``using``
+    a reader other than this process's current one (training measures its candidates so)."""
     carrier = carrier_keyword(text)
     keyword = carrier or classify(text)
     rating = extract_rating(text, scale_max)
-    prepared = sentiment.prepare(text)
-    scores = sentiment.score_prepared(prepared)
-    # "CANCEL" or "QUIT" alone is a consent instruction, not a problem or a resignation.
-    found = _NOTHING if carrier else ruleset.scan(prepared.lower())
+    scores = sentiment.score_prepared(sentiment.prepare(text))
+    lang = language.of_reply(text, known_language)
+    current = using or reader.current()
+    reading = current.read(text)
     cues: list[str] = []
+    unsure: tuple[str, ...]
 
-    category, rule_id, priority = "none", None, None
-    if found.ticket:
-        rule, words = found.ticket
-        category, rule_id, priority = rule.category, rule.id, rule.priority
-        cues.append(f"{category}: {_quote(words)}")
-    quit_intent = found.quit_intent is not None
-    if found.quit_intent:
-        cues.append(f"quit intent: {_quote(found.quit_intent[1])}")
-    for _, words in found.problem_cues:
-        cues.append(f"problem: {_quote(words)}")
-
-    share = rating / scale_max if rating is not None else None
-    low_rating = share is not None and share <= ruleset.low_rating_share
+    if carrier:
+        # "CANCEL" or "QUIT" alone is a consent instruction, not a problem or a resignation.
+        category, quit_intent, negative, unsure = "none", False, False, ()
+        must: tuple[rules.Rule, str] | None = None
+    else:
+        must = rules.ruleset().scan(text)
+        category, quit_intent = reading.category, reading.quit_intent
+        unsure = reading.unsure
+        if must:
+            rule, words = must
+            category, unsure = rule.category, tuple(u for u in unsure if u != "category")
+            cues.append(f"{category} (must-catch rule {rule.id}): {' '.join(words.split())}")
+        elif category != Category.NONE:
+            cues.append(f"{category}: {', '.join(reading.cues) or 'the reply as a whole'}")
+        if quit_intent:
+            cues.append(f"quit intent ({reading.probabilities['quit_intent']:.0%})")
+        negative = reading.negative
+    low_rating = rating is not None and rating / scale_max <= LOW_RATING_SHARE
     if low_rating:
         cues.append(f"low rating: {rating} of {scale_max}")
-
-    tone_negative = (
-        scores.polarity < ruleset.polarity_below or scores.compound <= ruleset.compound_at_most
+    negative = negative or low_rating or quit_intent or category in PROBLEMS
+    # The model may add an opt-out the keywords missed, never remove one, and only for a reply
+    # that is about our messages at all: a false opt-out silences someone who wanted to talk.
+    opt_out = keyword is Keyword.OPT_OUT or (
+        keyword is None and reading.opt_out and about_messages(text)
     )
-    if tone_negative and (
-        # A consent instruction is no opinion: "stop", "cancel" and "end" are negative to VADER.
-        keyword is not None
-        or category in ruleset.request_categories
-        or (share is not None and share >= ruleset.high_rating_share)
-        or found.all_clear
-    ):
-        tone_negative = False
-    if tone_negative:
-        cues.append(f"negative tone: TextBlob {scores.polarity:.2f}, VADER {scores.compound:.2f}")
-
-    negative = (
-        low_rating
-        or tone_negative
-        or bool(found.problem_cues)
-        or quit_intent
-        or category in ruleset.problem_categories
-    )
+    if opt_out and keyword is None:
+        cues.append(f"opt-out in other words ({reading.probabilities['opt_out']:.0%})")
+    priority = must[0].priority if must else TICKET_PRIORITY.get(category)
     return Analysis(
         rating=rating,
         polarity=scores.polarity,
@@ -102,9 +134,14 @@ def analyze(text: str, scale_max: int = 5) -> Analysis:
         vader_compound=scores.compound,
         negative=negative,
         category=category,
-        rule=rule_id,
-        priority=priority,
+        rule=must[0].id if must else None,
+        priority=str(priority) if priority else None,
         quit_intent=quit_intent,
-        opt_out=keyword is Keyword.OPT_OUT,
+        opt_out=opt_out,
         cues=tuple(cues),
+        lang=lang,
+        model=current.version,
+        confidence=round(reading.category_probability, 4),
+        probabilities=reading.probabilities,
+        unsure=tuple(unsure),
     )

@@ -61,6 +61,54 @@ def analyze_command(text: str | None, csv_file: TextIO | None, scale: int) -> No
         click.echo(json.dumps(analyze(row[column] or "", scale).as_dict()))
 
 
+@surveys_cli.command("train")
+@click.option(
+    "--folds",
+    type=click.IntRange(min=0),
+    default=5,
+    show_default=True,
+    help="Cross-validation folds for the model card (0 or 1: none).",
+)
+@click.option(
+    "--corrections/--no-corrections",
+    default=True,
+    show_default=True,
+    help="Learn from staff corrections in the database too.",
+)
+def train_command(folds: int, corrections: bool) -> None:
+    """Rebuild the reader from surveys/corpus and staff corrections, and make it current.
+
+    Writes reader-<version>.joblib, its model card (.md) and figures (.json) to MODEL_DIR.
+    Workers started after this load it; running ones keep theirs until they restart.
+    """
+    from surveys import corpus, reader, training
+
+    loaded = corpus.load()
+    for error in loaded.errors:
+        click.echo(f"left out: {error}", err=True)
+    with db.session() as session:
+        trained = training.train(
+            session if corrections else None,
+            folds=folds,
+            where=reader.directory(),
+            loaded=loaded,
+            trained_at=now(),
+        )
+    card = trained.reader.card
+    click.echo(
+        f"Reader {trained.reader.version}: {card['rows']['train']} train + {card['rows']['dev']} "
+        f"dev corpus rows, {card['rows']['corrections']} staff correction(s); written to "
+        f"{trained.path}"
+    )
+    for lang, figures in sorted(card["test"].items()):
+        labels = figures["labels"]
+        click.echo(
+            f"  test split {lang}: {figures['rows']} replies, category macro-F1 "
+            f"{figures['macro_f1']}, negative P {labels['negative']['precision']} "
+            f"R {labels['negative']['recall']}"
+        )
+
+
 # Which option each field of a refused campaign comes from, so the error names it.
 _CAMPAIGN_OPTIONS = {
     "survey": "SURVEY_KEY",

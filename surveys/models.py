@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -42,6 +43,9 @@ class Survey(Base):
     sms_template: Mapped[str] = mapped_column(Text)
     email_subject: Mapped[str] = mapped_column(String(200))
     email_template: Mapped[str] = mapped_column(Text)
+    # Other languages' texts: {"es": {"sms_template": ..., "email_subject": ...,
+    # "email_template": ...}}. A language left out is written from outreach.templates' default.
+    translations: Mapped[dict[str, dict[str, str]] | None] = mapped_column(JSON)
     # Days after the assignment start on which the survey goes out, then every
     # ``pulse_every_days`` until the assignment ends (no recurring pulse when null).
     onboarding_days: Mapped[list[int]] = mapped_column(
@@ -131,6 +135,15 @@ class Response(Base):
     # Why it was read this way: rules that fired, cues found, unsolicited, unknown sender.
     flags: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     flagged: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # What read it and how sure it was: the reader's version and its probabilities per label.
+    lang: Mapped[str | None] = mapped_column(String(5))
+    model_version: Mapped[str | None] = mapped_column(String(40))
+    probabilities: Mapped[dict[str, float] | None] = mapped_column(JSON)
+    # The reader was unsure: staff should look ("Needs a look"), until someone reviews it.
+    needs_look: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), index=True
+    )
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, index=True)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), onupdate=now)
 
@@ -142,6 +155,27 @@ class Response(Base):
     alerts: Mapped[list[Alert]] = relationship(
         secondary=alert_responses, back_populates="responses"
     )
+
+
+class Correction(Base):
+    """A staff member's reading of a reply, beside the reader's: what training learns from.
+
+    One row per review, even when staff agree with every label (that is how the admin page
+    measures the reader on reviewed replies); ``before`` and ``after`` hold the labels
+    (category, negative, quit_intent, opt_out) as they were and as staff set them.
+    """
+
+    __tablename__ = "corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id"), index=True)
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    before: Mapped[dict[str, Any]] = mapped_column(JSON)
+    after: Mapped[dict[str, Any]] = mapped_column(JSON)
+    model_version: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, index=True)
+
+    response: Mapped[Response] = relationship()
 
 
 class Team(StrEnum):

@@ -28,9 +28,10 @@ from outreach import consent
 from outreach.delivery import advance_invitation
 from outreach.email_inbox import reply_text
 from outreach.models import Channel, Contractor, Direction, Message
-from surveys import triage
+from surveys import language, triage
 from surveys.analysis import Analysis, analyze
 from surveys.models import Invitation, InvitationStatus, Response
+from surveys.scoring import extract_rating
 from surveys.triage import ANSWER_WINDOW
 
 log = logging.getLogger(__name__)
@@ -211,8 +212,11 @@ def process_message(session: Session, message_id: int) -> Response | None:
         )
         session.add(response)
 
-    analysis = _analyze(response.text, parts, response.scale_max)
+    known = contractor.language if contractor is not None else None
+    analysis = _analyze(response.text, parts, response.scale_max, known)
     _record(response, analysis, match, message)
+    if contractor is not None:
+        _learn_language(contractor, text)
     session.flush()
     message.response_id = response.id
     message.invitation_id = response.invitation_id
@@ -221,6 +225,10 @@ def process_message(session: Session, message_id: int) -> Response | None:
         invitation.answered_at = message.created_at
     if analysis.opt_out and message.channel == Channel.EMAIL:
         _opt_out_email(session, message, contractor)
+    elif analysis.opt_out and message.channel == Channel.SMS:
+        # The webhook settled the exact keywords already; this is a request to stop in other
+        # words, which FCC 24-18 says to honour too ("by any reasonable means").
+        consent.record_opt_out(session, message.from_address, Channel.SMS, source="plain_language")
     triage.apply(session, response, analysis)
     return response
 
@@ -233,19 +241,33 @@ def _earlier_texts(session: Session, response_id: int) -> list[str]:
     )
 
 
-def _analyze(text: str, parts: list[str], scale_max: int) -> Analysis:
+def _analyze(text: str, parts: list[str], scale_max: int, known: str | None) -> Analysis:
     """Read the whole answer; when it was sent in pieces, a rating sent on its own ("4", then
     "timecard is late") counts even if the joined text reads differently."""
-    analysis = analyze(text, scale_max)
+    analysis = analyze(text, scale_max, known)
     if analysis.rating is not None or len(parts) < 2:
         return analysis
     for part in parts:
-        rating = analyze(part, scale_max).rating
+        rating = extract_rating(part, scale_max)
         if rating is not None:
             low = triage.is_low(rating, scale_max)
             cues = (*analysis.cues, f"rating from its own text: {rating} of {scale_max}")
             return replace(analysis, rating=rating, negative=analysis.negative or low, cues=cues)
     return analysis
+
+
+# A reply this long in one language, confidently told, is evidence of the contractor's own.
+LANGUAGE_EVIDENCE_WORDS = 4
+
+
+def _learn_language(contractor: Contractor, text: str) -> None:
+    """Write to contractors in the language they write in: a roster may not say, and a
+    contractor who answers an English survey in Spanish is telling us."""
+    if len(text.split()) < LANGUAGE_EVIDENCE_WORDS:
+        return
+    said = language.detect(text)
+    if said is not None and said != contractor.language:
+        contractor.language = said
 
 
 def _usual_scale(match: _Match) -> int:
@@ -261,11 +283,16 @@ def _record(response: Response, analysis: Analysis, match: _Match, message: Mess
     response.negative = analysis.negative
     response.category = analysis.category
     response.quit_intent = analysis.quit_intent
+    response.lang = analysis.lang
+    response.model_version = analysis.model
+    response.probabilities = analysis.probabilities
+    response.needs_look = analysis.needs_look and response.reviewed_at is None
     flags = dict(response.flags or {})
     unknown = match.contractor is None
     flags.update(
         {
             "rule": analysis.rule,
+            "unsure": list(analysis.unsure),
             "cues": list(analysis.cues),
             "opt_out": analysis.opt_out,
             "unsolicited": response.invitation_id is None,
@@ -279,7 +306,11 @@ def _record(response: Response, analysis: Analysis, match: _Match, message: Mess
         flags["routed_by"] = (message.payload or {}).get("routed_by")
     response.flags = flags
     response.flagged = bool(
-        analysis.negative or analysis.category != "none" or analysis.quit_intent or unknown
+        analysis.negative
+        or analysis.category != "none"
+        or analysis.quit_intent
+        or unknown
+        or response.needs_look
     )
 
 

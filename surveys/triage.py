@@ -1,10 +1,10 @@
 """From analysed replies to Support tickets (concrete problems) and Care alerts (trends).
 
-Rules for *what* a reply says live in rules.toml (see surveys/rules.py); this module decides
-what work that makes for each team. Support gets one open ticket per contractor and problem:
-a second report of the same problem joins it. Care gets one open alert per contractor and
-kind (per client, for a client hot-spot): a new reason joins it, and every alert lists the
-replies that raised it.
+What a reply says is read by surveys.analysis (the learned reader and must-catch rules);
+this module decides what work that makes for each team. Support gets one open ticket per
+contractor and problem: a second report of the same problem joins it. Care gets one open
+alert per contractor and kind (per client, for a client hot-spot): a new reason joins it, and
+every alert lists the replies that raised it.
 
 Care alert kinds:
 
@@ -96,7 +96,9 @@ def _link(items: list[Response], responses: Iterable[Response]) -> None:
 # -- Support ----------------------------------------------------------------------------------
 
 
-def open_ticket(session: Session, response: Response, analysis: Analysis) -> Ticket:
+def open_ticket(
+    session: Session, response: Response, category: str, priority: str | None, rule: str
+) -> Ticket:
     """A second report of the same problem joins the open ticket instead of opening another."""
     ticket = None
     if response.contractor_id is not None:
@@ -104,7 +106,7 @@ def open_ticket(session: Session, response: Response, analysis: Analysis) -> Tic
             select(Ticket)
             .where(
                 Ticket.contractor_id == response.contractor_id,
-                Ticket.category == analysis.category,
+                Ticket.category == category,
                 Ticket.status.in_(OPEN),
             )
             .order_by(Ticket.id)
@@ -113,10 +115,10 @@ def open_ticket(session: Session, response: Response, analysis: Analysis) -> Tic
     if ticket is None:
         ticket = Ticket(
             contractor_id=response.contractor_id,
-            category=analysis.category,
-            priority=analysis.priority or "normal",
+            category=category,
+            priority=priority or "normal",
             team=Team.SUPPORT,
-            rule=analysis.rule or "unknown",
+            rule=rule[:80],
             summary=response.text[:280],
         )
         session.add(ticket)
@@ -296,7 +298,10 @@ def apply(session: Session, response: Response, analysis: Analysis) -> Triage:
     """Open or extend the tickets and alerts that one reply warrants."""
     result = Triage()
     if analysis.category != "none":
-        result.tickets.append(open_ticket(session, response, analysis))
+        rule = analysis.rule or f"reader {analysis.model}"
+        result.tickets.append(
+            open_ticket(session, response, analysis.category, analysis.priority, rule)
+        )
 
     contractor = response.contractor
     if contractor is None:

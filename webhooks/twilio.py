@@ -89,7 +89,7 @@ def inbound_sms() -> Response:
             log.warning("Redis unavailable; inbound message %s waits for the sweep", outcome.id)
     # A repeated STOP gets no second confirmation: one confirmation text is the rule.
     if outcome.keyword is not None and outcome.stored:
-        return _twiml(inbox.confirmation_text(outcome.keyword, settings))
+        return _twiml(inbox.confirmation_text(outcome.keyword, settings, outcome.language))
     return _twiml(None)
 
 

@@ -347,12 +347,17 @@ def sign_events(key: ec.EllipticCurvePrivateKey, timestamp: str, payload: bytes)
 
 
 def _send(request: urllib.request.Request) -> int:
+    return _exchange(request)[0]
+
+
+def _exchange(request: urllib.request.Request) -> tuple[int, str]:
+    """The app's status and body: Twilio texts a TwiML <Message> answer back to the sender."""
     try:
         with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as answer:  # noqa: S310
-            return int(answer.status)
+            return int(answer.status), answer.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
         exc.close()
-        return int(exc.code)
+        return int(exc.code), ""
 
 
 # --- the server ----------------------------------------------------------------------------------
@@ -611,7 +616,7 @@ class Sandbox:
             params["MessagingServiceSid"] = sent["messaging_service_sid"]
         if error_code is not None:
             params["ErrorCode"] = str(error_code)
-        return self._post_signed(sent["status_callback"], params)
+        return self._post_signed(sent["status_callback"], params)[0]
 
     @property
     def event_public_key(self) -> str:
@@ -727,10 +732,16 @@ class Sandbox:
         params["ToCountry"] = _country(params["To"])
         if last and last["messaging_service_sid"]:
             params["MessagingServiceSid"] = last["messaging_service_sid"]
-        status = self._post_signed(self.app_url + INBOUND_SMS_PATH, params)
+        status, answer = self._post_signed(self.app_url + INBOUND_SMS_PATH, params)
         with self._lock:
             self._replies.append(
-                {"sid": sid, "status": status, "params": params, "received_at": _epoch()}
+                {
+                    "sid": sid,
+                    "status": status,
+                    "params": params,
+                    "received_at": _epoch(),
+                    "answer": answer,
+                }
             )
         return status, params
 
@@ -810,7 +821,7 @@ class Sandbox:
             self._replies.append(record)
         return status, record
 
-    def _post_signed(self, url: str, params: dict[str, str]) -> int:
+    def _post_signed(self, url: str, params: dict[str, str]) -> tuple[int, str]:
         signature = RequestValidator(self.auth_token).compute_signature(url, params)
         request = urllib.request.Request(  # noqa: S310 - the URL is the app's, from our caller
             url,
@@ -823,7 +834,7 @@ class Sandbox:
                 "I-Twilio-Idempotency-Token": secrets.token_hex(16),
             },
         )
-        return _send(request)
+        return _exchange(request)
 
     # HTTP
 

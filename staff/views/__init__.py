@@ -24,6 +24,8 @@ from staff import alerts, audit, inbox, tickets
 from staff.errors import NotFound, WorkError
 from staff.models import Role
 from staff.paging import parse_page
+from surveys.analysis import mood
+from surveys.categories import CATEGORIES
 
 # Named after the package, so templates/ and static/ resolve next to staff/__init__.py.
 bp = Blueprint(
@@ -68,12 +70,14 @@ def nav_items(role: str) -> list[tuple[str, str]]:
         items.append(("staff.care_queue", "Care queue"))
     items += [
         ("staff.flagged_replies", "Flagged replies"),
+        ("staff.needs_look", "Needs a look"),
         ("staff.contractors", "Contractors"),
         ("staff.dashboard", "Dashboard"),
     ]
     if role == Role.ADMIN:
         items += [
             ("staff.surveys", "Surveys"),
+            ("staff.reader_page", "Reader"),
             ("staff.users", "Users"),
             ("staff.audit_log", "Audit log"),
             ("staff.export_page", "Export"),
@@ -94,7 +98,17 @@ def _helpers() -> dict[str, Any]:
         "can_view_ticket": lambda ticket: inbox.can_view_ticket(role, ticket),
         "can_view_alert": lambda alert: inbox.can_view_alert(role, alert),
         "nav_items": nav_items(role) if role else [],
+        "review_categories": [(c, inbox.category_label(c)) for c in CATEGORIES],
+        "language_label": language_label,
+        "mood": mood,
     }
+
+
+LANGUAGE_LABELS = {"en": "English", "es": "Spanish"}
+
+
+def language_label(code: str | None) -> str:
+    return LANGUAGE_LABELS.get(code or "", "Language unknown")
 
 
 def page_arg() -> int:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from core.clock import now
 from core.db import request_session
 from outreach import templates
-from staff import accounts, audit, export, inbox, survey_admin
+from staff import accounts, audit, export, inbox, review, survey_admin
 from staff.auth import role_required
 from staff.errors import WorkError
 from staff.forms import ChangeUserForm, NewUserForm, SurveyForm
@@ -227,4 +227,20 @@ def export_replies() -> ResponseReturnValue:
         stream_with_context(export.csv_chunks(session, filters, flagged_only)),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{export.filename(filters)}"'},
+    )
+
+
+@bp.get("/reader")
+@role_required(Role.ADMIN)
+def reader_page() -> ResponseReturnValue:
+    """The reader in use: its model card figures, and how it did on replies staff reviewed."""
+    from surveys import reader
+
+    current = reader.current()
+    return render_template(
+        "staff/reader.html",
+        version=current.version,
+        card=current.card,
+        accuracy=review.accuracy(request_session()),
+        days=review.ACCURACY_WINDOW.days,
     )

@@ -48,7 +48,7 @@ def _render(
     session = request_session()
     contractor = pages.get_contractor(session, contractor_id)
     replies: list[Response] = pages.rated_replies(session, contractor.id)
-    chart = charts.trend_chart(replies, f"Rating and sentiment of {contractor.name}'s replies")
+    chart = charts.trend_chart(replies, f"Rating and words of {contractor.name}'s replies")
     consents = pages.consents(session, contractor)
     if form is None:
         form = ReplyForm(formdata=None)

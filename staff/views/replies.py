@@ -1,16 +1,18 @@
-"""The flagged replies inbox."""
+"""The flagged replies inbox, the "Needs a look" list, and staff reviews of a reply."""
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 
 from core.db import request_session
-from staff import inbox
-from staff.auth import any_staff
+from staff import inbox, review
+from staff.auth import any_staff, safe_next
 from staff.errors import WorkError
+from staff.inbox import category_label
 from staff.paging import parse_page
-from staff.views import bp
+from staff.views import bp, done
 
 
 @bp.get("/replies")
@@ -30,3 +32,32 @@ def flagged_replies() -> ResponseReturnValue:
         values=filters.as_args(),
         options=inbox.filter_options(session),
     )
+
+
+@bp.get("/needs-look")
+@any_staff
+def needs_look() -> ResponseReturnValue:
+    """Replies the reader was unsure about: staff settle them, and training learns from it."""
+    try:
+        page_number = parse_page(request.args.get("page"))
+    except ValueError as exc:
+        abort(400, str(exc))
+    page = review.needs_look(request_session(), page=page_number)
+    return render_template("staff/needs_look.html", page=page)
+
+
+@bp.post("/replies/<int:response_id>/review")
+@any_staff
+def review_reply(response_id: int) -> ResponseReturnValue:
+    session = request_session()
+    target = safe_next(request.form.get("next")) or url_for(".needs_look")
+    try:
+        labels = review.parse_labels(request.form)
+        review.review(session, response_id, labels, by=current_user.id)
+    except WorkError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return redirect(target, 303)
+    session.commit()
+    done(f"Reply #{response_id} reviewed: {category_label(labels['category'])}.")
+    return redirect(target, 303)

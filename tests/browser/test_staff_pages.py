@@ -61,7 +61,7 @@ def test_contractor_chart_renders(tab: Tab) -> None:
 
     tab.go(f"/staff/contractors/{ana}")
 
-    chart = page.get_by_role("img", name="Rating and sentiment of Ana Lima's replies")
+    chart = page.get_by_role("img", name="Rating and words of Ana Lima's replies")
     expect(chart).to_be_visible()
     box = chart.bounding_box()
     assert box is not None and box["width"] > 500 and box["height"] > 200

@@ -14,6 +14,7 @@ from flask import Flask
 from surveys.cli import surveys_cli
 
 REPO = Path(__file__).resolve().parents[2]
+NOTICE = "consider this my two weeks notice"
 KEYS = {"rating", "polarity", "negative", "category", "quit_intent", "opt_out"}
 
 
@@ -82,7 +83,7 @@ def test_analyze_command_runs_through_the_wsgi_app(tmp_path: Path) -> None:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'pulse.sqlite3'}"}
     env.pop("REDIS_URL", None)
     completed = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "surveys", "analyze", "I quit"],
+        [sys.executable, "-m", "flask", "--app", "wsgi", "surveys", "analyze", NOTICE],
         cwd=REPO,
         env=env,
         capture_output=True,

@@ -112,8 +112,8 @@ def test_contractor_chart_draws_one_mark_per_rating_and_per_reply(
     svg = html[html.index('<svg class="chart-svg"') : html.index("</svg>", html.index("chart-svg"))]
     assert 'role="img"' in svg and '<title id="trend-title">' in svg
     assert svg.count('<circle class="marker"') == 2  # ratings
-    assert svg.count('<rect class="marker"') == 3  # sentiment of every reply
-    assert "rated 2 of 5" in svg and "sentiment -0.60" in svg
+    assert svg.count('<rect class="marker"') == 3  # how the words of every reply read
+    assert "rated 2 of 5" in svg and "words read -0.60" in svg
     assert "3 replies from" in svg  # the description a screen reader reads
 
 

@@ -15,6 +15,7 @@ from tests.factories import (
     DEFAULT_STAFF_PASSWORD,
     make_alert,
     make_contractor,
+    make_response,
     make_staff_user,
     make_ticket,
 )
@@ -36,6 +37,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "staff.contractor": EVERYONE,
     "staff.reply_to_contractor": EVERYONE,
     "staff.dashboard": EVERYONE,
+    "staff.needs_look": EVERYONE,
+    "staff.review_reply": EVERYONE,
+    "staff.reader_page": ADMIN,
     "staff.support_queue": SUPPORT,
     "staff.ticket": SUPPORT,
     "staff.claim_ticket": SUPPORT,
@@ -79,6 +83,7 @@ def _objects(session: Session) -> tuple[dict[str, int], dict[str, StaffUser]]:
     contractor = make_contractor(session)
     ticket = make_ticket(session, contractor_id=contractor.id, team="support")
     alert = make_alert(session, contractor_id=contractor.id)
+    response = make_response(session, contractor_id=contractor.id)
     survey = make_survey(session)
     users = {role: make_staff_user(session, role=role) for role in sorted(EVERYONE)}
     other = make_staff_user(session, role="support")
@@ -89,6 +94,7 @@ def _objects(session: Session) -> tuple[dict[str, int], dict[str, StaffUser]]:
         "contractor_id": contractor.id,
         "survey_id": survey.id,
         "user_id": other.id,
+        "response_id": response.id,
     }
     return ids, users
 

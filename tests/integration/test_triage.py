@@ -51,10 +51,10 @@ def test_triage_second_report_of_a_problem_appends_to_the_open_ticket(
     assert [r.id for r in ticket.responses] == [first.id, second.id]
     assert ticket.category == "timecard_pay"
     assert ticket.status == "open"
-    # The ticket records the rule that opened it; each reply keeps the rule it matched.
-    assert ticket.rule == first.flags["rule"]
-    assert ticket.rule not in (None, "", "unknown")
-    assert second.flags["rule"]
+    # The ticket records what opened it: the reader (by version) or a must-catch rule.
+    assert ticket.rule == f"reader {first.model_version}"
+    assert first.model_version
+    assert second.model_version == first.model_version
 
 
 def test_triage_report_after_the_ticket_was_resolved_opens_a_new_ticket(

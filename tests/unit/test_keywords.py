@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from outreach.keywords import Keyword, classify
+from outreach.keywords import Keyword, about_messages, classify, language_of_keyword
 
 
 @pytest.mark.parametrize(
@@ -90,3 +90,49 @@ def test_classify_plain_language_request_is_opt_out(text: str) -> None:
 )
 def test_classify_sentence_with_keyword_inside_is_not_an_instruction(text: str) -> None:
     assert classify(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "keyword"),
+    [
+        ("BAJA", Keyword.OPT_OUT),
+        ("Cancelar", Keyword.OPT_OUT),
+        ("darme de baja", Keyword.OPT_OUT),
+        ("ALTA", Keyword.OPT_IN),
+        ("ayuda", Keyword.HELP),
+        ("STOP por favor", Keyword.OPT_OUT),
+        ("ya no me manden mensajes", Keyword.OPT_OUT),
+        ("no quiero recibir mas encuestas", Keyword.OPT_OUT),
+        ("sáquenme de la lista", Keyword.OPT_OUT),
+        ("dejen de mandarme mensajes por favor", Keyword.OPT_OUT),
+        ("cancelar mi suscripción", Keyword.OPT_OUT),
+    ],
+)
+def test_classify_spanish_instruction_is_read(text: str, keyword: Keyword) -> None:
+    assert classify(text) is keyword
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "me dieron de baja del turno del domingo",
+        "paren de cambiarme el horario",
+        "no me mandes a la tienda de Hemet otra vez",
+        "para mi esta bien",
+        "el alto de la estantería está flojo",
+    ],
+)
+def test_classify_spanish_look_alike_is_not_an_instruction(text: str) -> None:
+    assert classify(text) is None
+
+
+def test_language_of_keyword_tells_spanish_words_from_english_ones() -> None:
+    assert language_of_keyword("BAJA") == "es"
+    assert language_of_keyword("stop") == "en"
+    assert language_of_keyword("hola") is None
+
+
+def test_about_messages_keeps_a_model_from_reading_a_bare_quit_as_an_opt_out() -> None:
+    assert not about_messages("I quit.")
+    assert about_messages("quítenme de esto")
+    assert about_messages("stop texting me")

@@ -36,3 +36,15 @@ def test_unsubscribe_token_names_its_message_and_refuses_tampering() -> None:
     assert message_for_token("other-secret", token) is None
     assert message_for_token("secret", token[:-2] + "xx") is None
     assert message_for_token("secret", "42") is None
+
+
+def test_spanish_confirmations_are_spanish_gsm7_and_say_how_to_undo() -> None:
+    stop = confirmation_text(Keyword.OPT_OUT, SETTINGS, "es")
+    start = confirmation_text(Keyword.OPT_IN, SETTINGS, "es")
+    help_ = confirmation_text(Keyword.HELP, SETTINGS, "es")
+    assert "te dimos de baja" in stop and "ALTA" in stop
+    assert "BAJA" in start and "AYUDA" in start
+    assert SETTINGS.support_contact in help_ and "BAJA o STOP" in help_
+    for text in (stop, start, help_):
+        assert is_gsm7(text)
+        assert count_segments(text) <= 2

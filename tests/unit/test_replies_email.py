@@ -12,6 +12,7 @@ from outreach.email_inbox import (
     BadInboundEmail,
     InboundEmail,
     decode,
+    html_to_text,
     parse,
     read_form,
     reply_text,
@@ -20,6 +21,14 @@ from outreach.email_inbox import (
 from tests.fixtures.email.inbound_parse import encode, fields, sample
 
 DOMAIN = "reply.example.com"
+_OUTLOOK_WEB = (
+    "3 - the work is fine but my access badge expired on Friday and security says the agency "
+    "has to renew it."
+)
+_OUTLOOK_DESKTOP = (
+    "5 \u2013 best placement I have had, the site lead walks the floor with us every morning."
+    "\n\nJames"
+)
 
 
 def _read(raw: bytes, mode: str = "parsed", **kwargs: str) -> InboundEmail:
@@ -58,12 +67,230 @@ def _email(body: str, **headers: str) -> bytes:
             "apple_mail_reply.eml",
             "5! Great crew and the site lead checks in with me every morning.",
         ),
+        (  # bottom-posted: the answer is below the quote
+            "gmail_bottom_post.eml",
+            "4 out of 5. The forklift certification class got moved again, otherwise\ngood.\n\nDev",
+        ),
+        (  # attribution wrapped over two lines, in Spanish
+            "gmail_spanish_reply.eml",
+            "Le doy un 3. Los compa\u00f1eros son amables pero todav\u00eda no me dan el gafete.",
+        ),
+        (  # De:/Enviado:/Para:/Asunto: below a line of underscores
+            "outlook_spanish_reply.eml",
+            "2 de 5. Me cambiaron el turno a la noche sin avisarme y nadie de la agencia "
+            "contesta el tel\u00e9fono.",
+        ),
+        ("outlook_original_message.eml", "Four. Paycheck was right this time."),
+        ("outlook_web_html_only.eml", _OUTLOOK_WEB),
+        ("outlook_desktop_html_only.eml", _OUTLOOK_DESKTOP),
+        ("outlook_ios_reply.eml", "2, still no laptop after three weeks"),
+        (  # bottom-posted on an iPhone: "Sent from my iPhone" sits above the quote
+            "apple_mail_bottom_post.eml",
+            "2 - the shuttle from the parking lot stopped running and I have been late three "
+            "times this week.",
+        ),
+        ("apple_mail_html_only.eml", "I\u2019d give it a 4. Good team, long commute."),
+        (  # the quote is not marked with ">"
+            "yahoo_reply.eml",
+            "3, the new scheduling app keeps logging me out and I miss shift swaps.",
+        ),
+        ("yahoo_android_reply.eml", "5 no complaints, good crew"),
+        (
+            "galaxy_reply.eml",
+            "1. They sent me home twice without pay because the client had no work.",
+        ),
     ],
 )
 def test_reply_text_of_each_mail_client_drops_quote_and_signature(
     sample_name: str, expected: str, mode: str
 ) -> None:
     assert reply_text(_read(sample(sample_name), mode).text) == expected
+
+
+@pytest.mark.parametrize(
+    ("sample_name", "expected"),
+    [
+        (
+            "gmail_bottom_post.eml",
+            "4 out of 5. The forklift certification class got moved again, otherwise good.\n\nDev",
+        ),
+        (
+            "gmail_spanish_reply.eml",
+            "Le doy un 3. Los compa\u00f1eros son amables pero todav\u00eda no me dan el gafete.",
+        ),
+        ("outlook_ios_reply.eml", "2, still no laptop after three weeks"),
+        (
+            "yahoo_reply.eml",
+            "3, the new scheduling app keeps logging me out and I miss shift swaps.",
+        ),
+        ("yahoo_android_reply.eml", "5 no complaints, good crew"),
+    ],
+)
+def test_reply_text_of_html_part_alone_keeps_only_the_new_words(
+    sample_name: str, expected: str
+) -> None:
+    # Some clients send HTML only; the same mail read from its HTML part must read the same.
+    form = dict(fields(sample(sample_name), "parsed"))
+    del form["text"]
+    body, content_type = encode(list(form.items()))
+    message = parse(read_form(io.BytesIO(body), content_type), inbound_domain=DOMAIN)
+    assert reply_text(message.text) == expected
+
+
+_QUOTE = "\n\n> Hi Rosa,\n> How is Acme going? Reply 1-5.\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Fine, 4.\n\nOn Mon, Mar 2, 2026 at 10:00 AM Contractor Pulse <pulse@example.com> "
+            "wrote:" + _QUOTE,
+            "Fine, 4.",
+        ),
+        (  # some clients leave out the colon
+            "Fine, 4.\n\nOn Mon, Mar 2, 2026 at 10:00 AM Contractor Pulse <pulse@example.com> "
+            "wrote" + _QUOTE,
+            "Fine, 4.",
+        ),
+        (
+            "Fine, 4.\n\nOn Mon, Mar 2, 2026 at 10:00 AM Contractor Pulse <\npulse@example.com> "
+            "wrote:" + _QUOTE,
+            "Fine, 4.",
+        ),
+        (
+            "Bien, un 4.\n\nEl lun, 2 mar 2026 a las 10:00, Contractor Pulse "
+            "(<pulse@example.com>) escribi\u00f3:" + _QUOTE,
+            "Bien, un 4.",
+        ),
+        (
+            "Bien, un 4.\n\nEl lun, 2 mar 2026 a las 10:00, Contractor Pulse (<\n"
+            "pulse@example.com>) escribi\u00f3:" + _QUOTE,
+            "Bien, un 4.",
+        ),
+        (
+            "Bien, un 4.\n\nEl 2 mar 2026, a las 10:00, Contractor Pulse <pulse@example.com> "
+            "escribi\u00f3" + _QUOTE,
+            "Bien, un 4.",
+        ),
+        (  # Outlook for Mac quotes without ">"
+            '3, slow week\n\nOn 3/2/26, 10:00 AM, "Contractor Pulse" <pulse@example.com> '
+            "wrote:\n\nHi Rosa,\nHow is Acme going?\n",
+            "3, slow week",
+        ),
+        (
+            "4 fine\n\n-----Original Message-----\nFrom: Contractor Pulse <pulse@example.com>\n"
+            "Sent: Monday, March 2, 2026 10:00 AM\nTo: Bo <bo@example.com>\n"
+            "Subject: How is Acme going?\n\nHi Bo,\n",
+            "4 fine",
+        ),
+        (
+            "4 bien\n\n-----Mensaje original-----\nDe: Contractor Pulse <pulse@example.com>\n"
+            "Fecha: lunes, 2 de marzo de 2026 10:00\n\nHola Bo,\n",
+            "4 bien",
+        ),
+        (
+            "3, falta el gafete\n\nDe: Contractor Pulse <pulse@example.com>\n"
+            "Enviado: lunes, 2 de marzo de 2026 10:00\nPara: Rosa <rosa@example.com>\n"
+            "Asunto: \u00bfC\u00f3mo va Acme?\n\nHola Rosa,\n",
+            "3, falta el gafete",
+        ),
+        (  # bottom-posted
+            "On Mon, Mar 2, 2026 at 10:00 AM Contractor Pulse <pulse@example.com> wrote:"
+            + _QUOTE
+            + "\n4, all good\n\nSent from my iPhone\n",
+            "4, all good",
+        ),
+        (  # Windows line ends
+            "5 great\r\n\r\nOn Mon, Mar 2, 2026 at 10:00 AM Contractor Pulse "
+            "<pulse@example.com> wrote:\r\n\r\n> Hi Rosa,\r\n",
+            "5 great",
+        ),
+    ],
+)
+def test_reply_text_drops_each_kind_of_quote_header(text: str, expected: str) -> None:
+    assert reply_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "phone_line",
+    [
+        "Sent from my iPhone",
+        "Sent from my iPad",
+        "Sent from my Galaxy",
+        "Sent from my Verizon, Samsung Galaxy smartphone",
+        "Sent from my T-Mobile 5G Device",
+        "Sent from my BlackBerry 10 smartphone on the Verizon Wireless 4G LTE network.",
+        "Sent from Yahoo Mail on Android",
+        "Sent from Yahoo Mail for iPhone <https://overview.mail.yahoo.com/?.src=iOS>",
+        "Sent from Outlook for iOS",
+        "Get Outlook for iOS<https://aka.ms/o0ukef>",
+        "Get Outlook for Android",
+        "Sent from Mail for Windows",
+        "Enviado desde mi iPhone",
+        "Enviado desde mi Samsung Galaxy",
+        "Enviado desde Yahoo Mail para Android",
+        "Obtener Outlook para Android",
+    ],
+)
+def test_reply_text_drops_the_line_a_phone_adds(phone_line: str) -> None:
+    assert reply_text(f"4 - good week\n\n{phone_line}\n") == "4 - good week"
+    # Above a quote the contractor answered below, the line must not take the answer with it.
+    bottom = f"{phone_line}\n\nOn Mon, Mar 2, 2026 at 10:00 AM Pulse <p@example.com> wrote:"
+    assert reply_text(bottom + _QUOTE + "\n4 - good week\n") == "4 - good week"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sent from the site office: the badge still does not work. 2",
+        "On Monday my manager wrote\nme up for being late. 2",
+        "On Monday my manager wrote: be on time. 2",
+    ],
+)
+def test_reply_text_keeps_sentences_that_look_like_mail_furniture(text: str) -> None:
+    assert reply_text(text) == text
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        (
+            '<div dir="ltr">4, good</div><div class="gmail_quote"><div class="gmail_attr">'
+            'On Mon, Mar 2, 2026 at 10:00 AM Pulse wrote:</div><blockquote class="gmail_quote">'
+            "Hi Rosa</blockquote></div>",
+            "4, good",
+        ),
+        (
+            '<div>4, good</div><blockquote type="cite"><div>On Mar 2, 2026, at 10:00 AM, '
+            "Pulse wrote:</div><div>Hi Rosa</div></blockquote>",
+            "4, good",
+        ),
+        (
+            '<div>4, good</div><div id="appendonsend"></div><hr><div id="divRplyFwdMsg">'
+            "<b>From:</b> Pulse<br><b>Sent:</b> Monday<br><b>Subject:</b> Hi</div>"
+            "<div><p>Hi Rosa,</p><p>How is Acme going?</p></div>",
+            "4, good",
+        ),
+        (  # forwarded through Outlook on the web, ids get an "x_" prefix
+            '<div>4, good</div><hr><div id="x_divRplyFwdMsg"><b>From:</b> Pulse</div>'
+            "<div>Hi Rosa,</div>",
+            "4, good",
+        ),
+        (
+            '<div>4, good</div><div id="yahoo_quoted_123" class="yahoo_quoted">'
+            "<div>On Monday, March 2, 2026, Pulse wrote:</div><div>Hi Rosa</div></div>",
+            "4, good",
+        ),
+        (  # bottom-posted in Gmail: the answer after the quote stays
+            '<div class="gmail_quote"><blockquote class="gmail_quote">Hi Rosa</blockquote></div>'
+            "<div>4, good</div>",
+            "4, good",
+        ),
+    ],
+)
+def test_html_to_text_leaves_out_each_clients_quote(html: str, expected: str) -> None:
+    assert html_to_text(html) == expected
 
 
 def test_reply_text_gmail_attribution_wrapped_over_two_lines_is_still_a_quote() -> None:

@@ -17,6 +17,7 @@ from outreach.contractors import (
     parse_channel,
     parse_contractor,
     parse_date,
+    parse_language,
     parse_roster,
 )
 from outreach.models import Channel
@@ -337,3 +338,16 @@ def test_json_read_items_keep_the_line_they_start_on() -> None:
 def test_json_read_malformed_roster_is_refused(data: bytes, message: str) -> None:
     with pytest.raises(RosterFileError, match=message):
         parse_roster(data, kind="json")
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [("es", "es"), ("Spanish", "es"), ("Español", "es"), ("es-MX", "es"), ("EN", "en")],
+)
+def test_language_parse_reads_codes_names_and_regional_tags(raw: str, code: str) -> None:
+    assert parse_language(raw) == code
+
+
+def test_language_parse_unknown_language_names_the_choices() -> None:
+    with pytest.raises(ValueError, match="use en or es"):
+        parse_language("Klingon")

@@ -172,6 +172,8 @@ class _Reply:
     rating: int | None
     scale_max: int
     polarity: float
+    negative: bool = False
+    probabilities: dict[str, float] | None = None
 
 
 def test_trend_chart_puts_ratings_on_a_five_point_scale_and_skips_missing_ones() -> None:
@@ -194,6 +196,17 @@ def test_trend_chart_puts_ratings_on_a_five_point_scale_and_skips_missing_ones()
     assert sentiment.points[1].y == chart.panels[1].bottom  # -1
     assert rating.points[0].x < sentiment.points[1].x < rating.points[1].x
     assert "3 replies from Mar 1 to Mar 15" in chart.description
+
+
+def test_trend_chart_plots_a_harassment_report_below_zero_whatever_its_polarity() -> None:
+    # TextBlob reads "he keeps commenting on my body, so funny" at +0.25.
+    report = _Reply(datetime(2026, 3, 1, tzinfo=UTC), None, 5, 0.25, True, {"negative": 0.9})
+    chart = charts.trend_chart([report], "Trend")
+    assert chart is not None
+    words = chart.series[1].points[0]
+    panel = chart.panels[1]
+    assert words.y > (panel.top + panel.bottom) / 2  # below the zero line (y grows downwards)
+    assert "words read -0.80" in words.label
     assert charts.trend_chart([], "Nothing") is None
 
 

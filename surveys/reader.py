@@ -1,0 +1,532 @@
+"""The learned reader: from a reply's words to its category, negative and quit intent.
+
+Why a model: rules listed the wording of the people who wrote them, and contractors write
+differently (see docs/labelling.md and the model card). A linear model over word and
+character n-grams learns from examples, reads typos and Spanish with the same machinery, is
+deterministic to train, answers in well under a millisecond and explains itself: the words
+that weighed most are the cues staff see.
+
+What is learned, one scikit-learn logistic regression each, over one shared set of features:
+
+- ``category``: the eight categories, one of them per reply;
+- ``negative``, ``quit_intent`` and ``opt_out``: yes/no each.
+
+The features are TF-IDF word 1-2 grams and character 2-4 grams, each seen in at least two
+replies (accents folded, so "dia" and "día" are one word), plus a few dense signals: TextBlob
+polarity and VADER compound, which the service stores anyway, and whether the rating read
+from the text is low, middling or high.
+
+Thresholds and per-category biases are chosen on the dev split, favouring recall where a miss
+costs most: the category is the most likely one after biases chosen for the best macro-F1 that
+keeps safety recall at 95%; quit intent's threshold is set for recall. A reply whose answer is
+close to a threshold, or that a separate yes/no safety model (also set for recall) flags while
+the category model does not, is marked ``unsure`` so staff look at it. Opt-outs from the
+model only ever add to the exact keywords (:mod:`outreach.keywords`), never remove one, and
+only with a threshold that made no false opt-out on dev.
+
+A trained reader is written as ``reader-<version>.joblib`` with its model card beside it; the
+version is a hash of what it learned from and how, so the same data always gives the same
+version. :func:`current` loads one per process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import sklearn
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from surveys import sentiment
+from surveys.categories import CATEGORIES, Category
+from surveys.corpus import Example, Split
+from surveys.scoring import extract_rating
+
+log = logging.getLogger(__name__)
+
+# Bumped when the pickled layout or the features change: older artifacts are then rebuilt.
+FORMAT = 2
+BINARY = ("negative", "quit_intent", "opt_out", "safety")
+# What each threshold is chosen for on dev: the recall to reach (the highest threshold that
+# reaches it wins), or None for the best F1.
+RECALL_GOALS: dict[str, float | None] = {
+    "negative": 0.93,
+    "quit_intent": 0.92,
+    "safety": 0.95,
+    "opt_out": None,
+}
+# Within this distance of its threshold (in probability), an answer is "unsure".
+UNSURE_BAND = 0.1
+# A category answer with less than this probability is unsure too.
+UNSURE_CATEGORY = 0.5
+# Staff corrections weigh more than a corpus row: they are what this firm's contractors wrote.
+CORRECTION_WEIGHT = 4.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How a reader is trained; part of its version."""
+
+    C_category: float = 10.0
+    C_binary: float = 4.0
+    word_ngrams: tuple[int, int] = (1, 2)
+    char_ngrams: tuple[int, int] = (2, 4)
+    min_df: int = 2
+    dense: bool = True
+
+
+_MONEY = re.compile(r"[$€£]\s?\d[\d,.]*|\b\d[\d,.]*\s?(?:dollars|bucks|dolares|dólares|pesos)\b")
+_CLOCK = re.compile(r"\b\d{1,2}(?::\d\d)\s?(?:am|pm|a\.m\.|p\.m\.)?|\b\d{1,2}\s?(?:am|pm)\b")
+_LONG_NUMBER = re.compile(r"\b\d{3,}\b")
+
+
+def prepare(text: str) -> str:
+    """The reply as the vectorisers read it: emoji as words, amounts and times as one token."""
+    text = sentiment.prepare(text).lower()
+    text = _MONEY.sub(" zmoney ", text)
+    text = _CLOCK.sub(" zclock ", text)
+    return _LONG_NUMBER.sub(" znumber ", text)
+
+
+def _dense(texts: Sequence[str], prepared: Sequence[str]) -> np.ndarray:
+    rows = []
+    for raw, ready in zip(texts, prepared, strict=True):
+        scores = sentiment.score_prepared(sentiment.prepare(raw))
+        rating = extract_rating(raw, 5)
+        rows.append(
+            [
+                scores.polarity,
+                scores.compound,
+                1.0 if rating is not None and rating <= 2 else 0.0,
+                1.0 if rating == 3 else 0.0,
+                1.0 if rating is not None and rating >= 4 else 0.0,
+                min(len(ready.split()), 60) / 60,
+            ]
+        )
+    return np.asarray(rows, dtype=np.float64)
+
+
+@dataclass
+class Reading:
+    """What the model read in one reply."""
+
+    category: str
+    category_probability: float
+    probabilities: dict[str, float]  # each category's, and each yes/no label's
+    negative: bool
+    quit_intent: bool
+    opt_out: bool
+    unsure: tuple[str, ...]  # the labels it was not sure about
+    cues: tuple[str, ...]  # the words that weighed most for its category
+
+
+@dataclass
+class Reader:
+    version: str
+    settings: Settings
+    words: TfidfVectorizer
+    chars: TfidfVectorizer
+    category_model: LogisticRegression
+    binary_models: dict[str, LogisticRegression]
+    thresholds: dict[str, float]
+    # Added to each category's log-probability before the most likely is taken: chosen on dev
+    # for the best macro-F1 that keeps safety recall at its goal (see choose_biases).
+    biases: dict[str, float] = field(default_factory=dict)
+    card: dict[str, Any] = field(default_factory=dict)
+    format: int = FORMAT
+    sklearn_version: str = sklearn.__version__
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def features(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        prepared = [prepare(t) for t in texts]
+        blocks = [self.words.transform(prepared), self.chars.transform(prepared)]
+        if self.settings.dense:
+            blocks.append(sparse.csr_matrix(_dense(texts, prepared)))
+        return sparse.hstack(blocks, format="csr")
+
+    def read_many(self, texts: Sequence[str]) -> list[Reading]:
+        if not texts:
+            return []
+        x = self.features(texts)
+        category_p = self.category_model.predict_proba(x)
+        binary_p = {name: m.predict_proba(x)[:, 1] for name, m in self.binary_models.items()}
+        classes = list(self.category_model.classes_)
+        readings = []
+        for row in range(len(texts)):
+            probabilities = {c: float(category_p[row, i]) for i, c in enumerate(classes)}
+            probabilities.update({name: float(p[row]) for name, p in binary_p.items()})
+            readings.append(self._decide(probabilities, x[row]))
+        return readings
+
+    def read(self, text: str) -> Reading:
+        return self.read_many([text])[0]
+
+    def _decide(self, p: dict[str, float], x: sparse.csr_matrix) -> Reading:
+        categories = {c: p.get(c, 0.0) for c in CATEGORIES}
+        flags = {name: p[name] >= self.thresholds[name] for name in BINARY}
+        category = _most_likely(categories, self.biases)
+        unsure = []
+        # The yes/no safety model, set for recall, says "maybe someone is in danger" where
+        # the category model does not: not a ticket of its own, but staff should look.
+        maybe_safety = category != Category.SAFETY_HARASSMENT and flags["safety"]
+        if maybe_safety or categories[category] < UNSURE_CATEGORY:
+            unsure.append("category")
+        for name in ("negative", "quit_intent"):
+            if abs(p[name] - self.thresholds[name]) < UNSURE_BAND:
+                unsure.append(name)
+        return Reading(
+            category=category,
+            category_probability=categories[category],
+            probabilities={k: round(v, 4) for k, v in p.items()},
+            negative=flags["negative"],
+            quit_intent=flags["quit_intent"],
+            opt_out=flags["opt_out"],
+            unsure=tuple(unsure),
+            cues=self._cues(category, x),
+        )
+
+    def _cues(self, category: str, x: sparse.csr_matrix, top: int = 3) -> tuple[str, ...]:
+        # The word n-grams that pushed hardest towards the answer: a linear model's own reasons.
+        if category == Category.NONE:
+            return ()
+        row = list(self.category_model.classes_).index(category)
+        width = len(self.words.vocabulary_)
+        coef = self.category_model.coef_[row, :width]
+        words = x[:, :width]
+        weights = words.multiply(coef).tocsr()
+        order = np.argsort(weights.data)[::-1][:top]
+        names = self.words.get_feature_names_out()
+        return tuple(str(names[weights.indices[i]]) for i in order if weights.data[i] > 0)
+
+
+# -- training ---------------------------------------------------------------------------------
+
+
+# Every word, one letter ones too: "a 4", "y", "q" (Spanish SMS for "que") carry meaning.
+_WORDS_AND_LETTERS = r"(?u)\b\w+\b"
+
+
+def _vectorizers(settings: Settings) -> tuple[TfidfVectorizer, TfidfVectorizer]:
+    common = {"sublinear_tf": True, "strip_accents": "unicode", "min_df": settings.min_df}
+    words = TfidfVectorizer(
+        ngram_range=settings.word_ngrams, token_pattern=_WORDS_AND_LETTERS, **common
+    )
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=settings.char_ngrams, **common)
+    return words, chars
+
+
+def _labels(examples: Sequence[Example], name: str) -> np.ndarray:
+    if name == "safety":
+        # Its own yes/no model: someone's safety is worth a threshold of its own, chosen for
+        # recall, and a yes/no model ranks "is anyone in danger?" better than eight-way odds.
+        return np.asarray([e.category == Category.SAFETY_HARASSMENT for e in examples])
+    return np.asarray([bool(getattr(e, name)) for e in examples])
+
+
+def fit(
+    examples: Sequence[Example],
+    settings: Settings,
+    thresholds: dict[str, float] | None = None,
+    weights: Sequence[float] | None = None,
+) -> Reader:
+    """A reader fitted on ``examples`` (thresholds 0.5 unless given)."""
+    texts = [e.text for e in examples]
+    prepared = [prepare(t) for t in texts]
+    words, chars = _vectorizers(settings)
+    blocks = [words.fit_transform(prepared), chars.fit_transform(prepared)]
+    if settings.dense:
+        blocks.append(sparse.csr_matrix(_dense(texts, prepared)))
+    x = sparse.hstack(blocks, format="csr")
+    w = None if weights is None else np.asarray(weights)
+    category_model = LogisticRegression(
+        C=settings.C_category, class_weight="balanced", max_iter=3000
+    )
+    category_model.fit(x, [e.category for e in examples], sample_weight=w)
+    binary_models = {}
+    for name in BINARY:
+        model = LogisticRegression(C=settings.C_binary, class_weight="balanced", max_iter=3000)
+        model.fit(x, _labels(examples, name), sample_weight=w)
+        binary_models[name] = model
+    return Reader(
+        version="unversioned",
+        settings=settings,
+        words=words,
+        chars=chars,
+        category_model=category_model,
+        binary_models=binary_models,
+        thresholds=dict(thresholds or dict.fromkeys(BINARY, 0.5)),
+    )
+
+
+def _most_likely(categories: dict[str, float], biases: dict[str, float]) -> str:
+    return max(
+        CATEGORIES,
+        key=lambda c: float(np.log(categories[c] + 1e-9)) + biases.get(c, 0.0),
+    )
+
+
+SAFETY_RECALL_GOAL = 0.95
+_BIAS_STEPS = tuple(float(b) for b in np.round(np.linspace(-2.0, 2.0, 21), 2))
+
+
+def choose_biases(reader: Reader, dev: Sequence[Example]) -> dict[str, float]:
+    """Per-category biases that give the best macro-F1 on ``dev`` while safety recall stays
+    at SAFETY_RECALL_GOAL or above: coordinate ascent over a fixed grid, so deterministic.
+
+    Why: class weights make the model's odds comparable, not its mistakes equally costly;
+    a missed safety report costs more than any other miss.
+    """
+    x = reader.features([e.text for e in dev])
+    classes = [str(c) for c in reader.category_model.classes_]
+    logp = np.log(reader.category_model.predict_proba(x) + 1e-9)
+    truth = np.asarray([e.category for e in dev])
+    present = sorted(set(truth))
+
+    def objective(bias: np.ndarray) -> float:
+        predicted = np.asarray(classes)[(logp + bias).argmax(axis=1)]
+        f1s = []
+        for c in present:
+            tp = float(((predicted == c) & (truth == c)).sum())
+            fp = float(((predicted == c) & (truth != c)).sum())
+            fn = float(((predicted != c) & (truth == c)).sum())
+            f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+        safe = truth == Category.SAFETY_HARASSMENT
+        recall = float((predicted[safe] == Category.SAFETY_HARASSMENT).mean()) if safe.any() else 1
+        shortfall = max(0.0, SAFETY_RECALL_GOAL - recall)
+        return float(np.mean(f1s)) - 10 * shortfall
+
+    bias = np.zeros(len(classes))
+    best = objective(bias)
+    for _ in range(3):
+        for k in range(len(classes)):
+            for step in _BIAS_STEPS:
+                trial = bias.copy()
+                trial[k] = step
+                score = objective(trial)
+                if score > best + 1e-9:
+                    best, bias = score, trial
+    return {c: float(b) for c, b in zip(classes, bias, strict=True)}
+
+
+def choose_thresholds(reader: Reader, dev: Sequence[Example]) -> dict[str, float]:
+    """Per label, the threshold that meets its recall goal on ``dev`` (see RECALL_GOALS)."""
+    x = reader.features([e.text for e in dev])
+    chosen = {}
+    for name, goal in RECALL_GOALS.items():
+        if name in reader.binary_models:
+            scores = reader.binary_models[name].predict_proba(x)[:, 1]
+            truth = _labels(dev, name)
+        else:
+            column = list(reader.category_model.classes_).index(name)
+            scores = reader.category_model.predict_proba(x)[:, column]
+            truth = np.asarray([e.category == name for e in dev])
+        if name == "opt_out":
+            chosen[name] = _no_false_positive(scores, truth)
+        else:
+            chosen[name] = _threshold(scores, truth, goal)
+    return chosen
+
+
+def _threshold(scores: np.ndarray, truth: np.ndarray, recall_goal: float | None) -> float:
+    candidates = np.unique(np.round(scores, 4))
+    best, best_f1 = 0.5, -1.0
+    positives = truth.sum()
+    if not positives:
+        return 0.5
+    for t in candidates[::-1]:  # from the strictest down
+        predicted = scores >= t
+        tp = (predicted & truth).sum()
+        recall = tp / positives
+        precision = tp / predicted.sum() if predicted.sum() else 0.0
+        if recall_goal is not None and recall >= recall_goal:
+            return float(min(t, 0.5))  # never stricter than even odds
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        if f1 > best_f1:
+            best, best_f1 = float(t), f1
+    return best
+
+
+def _no_false_positive(scores: np.ndarray, truth: np.ndarray) -> float:
+    # A false opt-out silences a contractor who wanted to be heard: above every non-opt-out
+    # reply seen on dev, and never below even odds.
+    highest_wrong = scores[~truth].max() if (~truth).any() else 0.0
+    return float(max(0.5, min(0.98, highest_wrong + 0.02)))
+
+
+def version_of(examples: Iterable[Example], settings: Settings, weights: Iterable[float]) -> str:
+    digest = hashlib.sha256(repr((FORMAT, sklearn.__version__, settings)).encode())
+    for example, weight in zip(examples, weights, strict=True):
+        digest.update(
+            repr((example.text, example.category, example.negative, example.quit_intent)).encode()
+        )
+        digest.update(repr((example.opt_out, example.lang, weight)).encode())
+    return digest.hexdigest()[:12]
+
+
+def train(
+    corpus_examples: Sequence[Example],
+    corrections: Sequence[Example] = (),
+    settings: Settings | None = None,
+) -> Reader:
+    """Fit on train, choose thresholds on dev, then refit on train + dev + corrections.
+
+    The test split is only measured (:mod:`surveys.model_card`), never used here.
+    """
+    settings = settings or Settings()
+    train_rows = [e for e in corpus_examples if e.split is Split.TRAIN]
+    dev_rows = [e for e in corpus_examples if e.split is Split.DEV]
+    test_words = {e.text.casefold() for e in corpus_examples if e.split is Split.TEST}
+    corrections = [c for c in corrections if c.text.casefold() not in test_words]
+    first = fit(train_rows, settings)
+    thresholds = choose_thresholds(first, dev_rows)
+    biases = choose_biases(first, dev_rows)
+    final_rows = [*train_rows, *dev_rows, *corrections]
+    weights = [1.0] * (len(train_rows) + len(dev_rows)) + [CORRECTION_WEIGHT] * len(corrections)
+    reader = fit(final_rows, settings, thresholds, weights)
+    reader.biases = biases
+    reader.version = version_of(final_rows, settings, weights)
+    reader.card = {
+        "version": reader.version,
+        "format": FORMAT,
+        "sklearn": sklearn.__version__,
+        "settings": settings.__dict__,
+        "thresholds": thresholds,
+        "biases": biases,
+        "rows": {
+            "train": len(train_rows),
+            "dev": len(dev_rows),
+            "corrections": len(corrections),
+        },
+    }
+    return reader
+
+
+# -- artifacts --------------------------------------------------------------------------------
+
+_lock = threading.Lock()
+_loaded: dict[Path, Reader] = {}
+_directory: Path | None = None
+
+
+def set_directory(path: Path) -> None:
+    """Where readers are written and read (create_app sets the configured MODEL_DIR)."""
+    global _directory
+    _directory = Path(path)
+
+
+def directory() -> Path:
+    if _directory is not None:
+        return _directory
+    configured = os.environ.get("MODEL_DIR")
+    if configured:
+        return Path(configured)
+    from core.config import INSTANCE_DIR
+
+    return INSTANCE_DIR / "models"
+
+
+def save(reader: Reader, where: Path | None = None, card_text: str = "") -> Path:
+    """Write ``reader-<version>.joblib`` (and its card) and make it the current reader."""
+    where = where or directory()
+    where.mkdir(parents=True, exist_ok=True)
+    path = where / f"reader-{reader.version}.joblib"
+    _atomic(path, lambda f: joblib.dump(reader, f, compress=3))
+    _atomic(where / f"reader-{reader.version}.json", lambda f: f.write(_card_json(reader)))
+    if card_text:
+        _atomic(where / f"reader-{reader.version}.md", lambda f: f.write(card_text.encode()))
+    _atomic(where / "current", lambda f: f.write(reader.version.encode()))
+    return path
+
+
+def _card_json(reader: Reader) -> bytes:
+    return json.dumps(reader.card, indent=2, sort_keys=True, default=str).encode()
+
+
+def _atomic(path: Path, write: Any) -> None:
+    # Several workers may start at once: each writes its own file and renames it in place.
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def load(path: Path) -> Reader | None:
+    """The reader at ``path``; None when it is missing or made by another version of us."""
+    try:
+        reader = joblib.load(path)
+    except (OSError, EOFError, ValueError, TypeError, AttributeError, ImportError) as exc:
+        log.warning("reader %s cannot be loaded (%s): it will be rebuilt", path, exc)
+        return None
+    if (
+        not isinstance(reader, Reader)
+        or reader.format != FORMAT
+        or reader.sklearn_version != sklearn.__version__
+    ):
+        log.warning("reader %s was made by another version: it will be rebuilt", path)
+        return None
+    return reader
+
+
+def current() -> Reader:
+    """This process's reader: the one ``surveys train`` made current, else one built now from
+    the packaged corpus alone (and saved, so the next process loads it)."""
+    where = directory()
+    with _lock:
+        if where in _loaded:
+            return _loaded[where]
+        reader = None
+        pointer = where / "current"
+        if pointer.exists():
+            reader = load(where / f"reader-{pointer.read_text().strip()}.joblib")
+        if reader is None or _is_stale(reader):
+            reader = _build_from_corpus(where)
+        _loaded[where] = reader
+        return reader
+
+
+def forget() -> None:
+    """Drop loaded readers, so the next :func:`current` reads what is on disk now."""
+    with _lock:
+        _loaded.clear()
+
+
+def _is_stale(reader: Reader) -> bool:
+    # A reader built from the corpus alone is rebuilt when the corpus changed under it; one that
+    # staff trained with their corrections stays until they train again.
+    from surveys import corpus
+
+    if reader.card.get("rows", {}).get("corrections"):
+        return False
+    return reader.settings != Settings() or reader.card.get("corpus") != corpus.load().fingerprint()
+
+
+def _build_from_corpus(where: Path) -> Reader:
+    from surveys import corpus
+
+    loaded = corpus.load()
+    log.info("building the reader from the corpus (%d replies)", len(loaded.examples))
+    reader = train(loaded.examples)
+    reader.card["corpus"] = loaded.fingerprint()
+    try:
+        save(reader, where)
+    except OSError as exc:  # a read-only directory: this process still has its reader
+        log.warning("reader %s could not be saved in %s: %s", reader.version, where, exc)
+    return reader
