@@ -91,7 +91,7 @@ def analyze(
     carrier = carrier_keyword(text)
     keyword = carrier or classify(text)
     rating = extract_rating(text, scale_max)
-    scores = sentiment.score_prepared(sentiment.prepare(text))
+    scores = sentiment.score(text)
     lang = language.of_reply(text, known_language)
     current = using or reader.current()
     reading = current.read(text)

@@ -104,7 +104,7 @@ def prepare(text: str) -> str:
 def _dense(texts: Sequence[str], prepared: Sequence[str]) -> np.ndarray:
     rows = []
     for raw, ready in zip(texts, prepared, strict=True):
-        scores = sentiment.score_prepared(sentiment.prepare(raw))
+        scores = sentiment.score(raw)
         rating = extract_rating(raw, 5)
         rows.append(
             [
@@ -158,13 +158,44 @@ class Reader:
             blocks.append(sparse.csr_matrix(_dense(texts, prepared)))
         return sparse.hstack(blocks, format="csr")
 
+    def _weights(self) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+        # Every model's coefficients in one matrix, so a reply costs one sparse product instead
+        # of five predict_proba calls (each of which re-validates its input: most of the time).
+        cached = self.__dict__.get("_stacked")
+        if cached is None:
+            models = [self.category_model, *self.binary_models.values()]
+            weights = np.vstack([m.coef_ for m in models]).T.copy()
+            intercepts = np.concatenate([m.intercept_ for m in models])
+            names = list(self.words.get_feature_names_out())
+            cached = (weights, intercepts, [str(c) for c in self.category_model.classes_], names)
+            self.__dict__["_stacked"] = cached
+        return cached
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_stacked", None)  # derived: rebuilt on first use
+        return state
+
+    def probabilities(self, x: sparse.csr_matrix) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Each category's probability (rows sum to 1) and each yes/no label's, for ``x``."""
+        weights, intercepts, classes, _ = self._weights()
+        scores = np.asarray(x @ weights) + intercepts
+        n = len(classes)
+        logits = scores[:, :n]
+        logits = np.exp(logits - logits.max(axis=1, keepdims=True))
+        category_p = logits / logits.sum(axis=1, keepdims=True)
+        binary_p = {
+            name: 1.0 / (1.0 + np.exp(-scores[:, n + i]))
+            for i, name in enumerate(self.binary_models)
+        }
+        return category_p, binary_p
+
     def read_many(self, texts: Sequence[str]) -> list[Reading]:
         if not texts:
             return []
         x = self.features(texts)
-        category_p = self.category_model.predict_proba(x)
-        binary_p = {name: m.predict_proba(x)[:, 1] for name, m in self.binary_models.items()}
-        classes = list(self.category_model.classes_)
+        category_p, binary_p = self.probabilities(x)
+        classes = self._weights()[2]
         readings = []
         for row in range(len(texts)):
             probabilities = {c: float(category_p[row, i]) for i, c in enumerate(classes)}
@@ -203,14 +234,12 @@ class Reader:
         # The word n-grams that pushed hardest towards the answer: a linear model's own reasons.
         if category == Category.NONE:
             return ()
-        row = list(self.category_model.classes_).index(category)
-        width = len(self.words.vocabulary_)
-        coef = self.category_model.coef_[row, :width]
-        words = x[:, :width]
-        weights = words.multiply(coef).tocsr()
-        order = np.argsort(weights.data)[::-1][:top]
-        names = self.words.get_feature_names_out()
-        return tuple(str(names[weights.indices[i]]) for i in order if weights.data[i] > 0)
+        stacked, _, classes, names = self._weights()
+        column = classes.index(category)
+        words = x[:, : len(names)].tocsr()
+        weights = words.data * stacked[words.indices, column]
+        order = np.argsort(weights)[::-1][:top]
+        return tuple(names[words.indices[i]] for i in order if weights[i] > 0)
 
 
 # -- training ---------------------------------------------------------------------------------

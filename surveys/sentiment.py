@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from textblob.en import sentiment as _textblob
 from vaderSentiment.vaderSentiment import BOOSTER_DICT, SentimentIntensityAnalyzer
@@ -171,5 +172,7 @@ def score_prepared(text: str) -> Sentiment:
     )
 
 
+@lru_cache(maxsize=1024)
 def score(text: str) -> Sentiment:
+    """The scores of a reply; cached, because analysis and the reader's features both ask."""
     return score_prepared(prepare(text))
