@@ -26,7 +26,7 @@ from staff.paging import Page, page_of
 from surveys import triage
 from surveys.categories import CATEGORIES, PROBLEMS, TICKET_PRIORITY
 from surveys.evaluation import Score
-from surveys.models import Correction, Response, Ticket
+from surveys.models import Correction, Response
 
 LABELS = ("category", "negative", "quit_intent", "opt_out")
 PER_PAGE = 25
@@ -200,7 +200,3 @@ class _Labels:
         self.negative = bool(labels.get("negative"))
         self.quit_intent = bool(labels.get("quit_intent"))
         self.opt_out = bool(labels.get("opt_out"))
-
-
-def ticket_ids(response: Response) -> list[int]:
-    return [t.id for t in response.tickets if isinstance(t, Ticket)]

@@ -6,7 +6,6 @@ and the admin page's accuracy on staff-reviewed replies, so each says the same t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -143,20 +142,3 @@ class Score:
                 f"({self.rated_right}/{self.rated} of the rows with a rating)"
             )
         return out
-
-
-def score(pairs: Iterable[tuple[Labelled, Labelled]]) -> Score:
-    result = Score()
-    for got, want in pairs:
-        result.add(got, want)
-    return result
-
-
-def by_language(
-    rows: Sequence[tuple[str, Labelled, Labelled]],
-) -> dict[str, Score]:
-    """``rows`` of (language, what was read, what is right): one Score per language."""
-    scores: dict[str, Score] = {}
-    for lang, got, want in rows:
-        scores.setdefault(lang, Score()).add(got, want)
-    return scores
