@@ -60,9 +60,14 @@ _MESSAGES = (
 _NOUNS = r"(?:texts?|text messages?|messages?|msgs?|sms|surveys?|emails?|e-mails?|notifications?)"
 _PLEASE = r"(?:please|pls|plz|now|thanks?|thank you|thx|asap|por favor|porfa|porfavor|gracias)"
 _SUBJECT = r"(?:your|the|this|these|that|ur|all|my|any)"
+# "the weekend list", "the Saturday list" are rosters of shifts, not our messages.
+_ROSTER = (
+    r"(?:weekend|weekday|night|day|morning|evening|overtime|shift|on-?call|call-?in|standby|"
+    r"waiting|holiday|(?:mon|tues|wednes|thurs|fri|satur|sun)day)s?\b"
+)
 _OFF_LIST = (
-    rf"(?:off|from|out of|of) {_SUBJECT}?\s?(?:\w+ )?(?:list|lists|texts?|messages?|surveys?|"
-    r"emails?|system|database|program)"
+    rf"(?:off|from|out of|of) {_SUBJECT}?\s?(?:(?!{_ROSTER})\w+ )?(?:list|lists|texts?|messages?|"
+    r"surveys?|emails?|system|database|program)"
 )
 
 # Each pattern is a whole request to stop. A match must start a clause and end one, so that

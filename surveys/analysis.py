@@ -23,11 +23,9 @@ from typing import Any
 from outreach.keywords import Keyword, about_messages, carrier_keyword, classify
 from surveys import language, reader, rules, sentiment
 from surveys.categories import CATEGORIES, PROBLEMS, TICKET_PRIORITY, Category
-from surveys.scoring import extract_rating
+from surveys.scoring import extract_rating, is_low
 
 __all__ = ["CATEGORIES", "Analysis", "analyze", "mood"]
-
-LOW_RATING_SHARE = 0.4  # 2 of 5, 4 of 10: negative whatever the words
 
 
 @dataclass(frozen=True)
@@ -94,7 +92,7 @@ def analyze(
     scores = sentiment.score(text)
     lang = language.of_reply(text, known_language)
     current = using or reader.current()
-    reading = current.read(text)
+    reading = current.read(text, reader.Rated(rating, scale_max))
     cues: list[str] = []
     unsure: tuple[str, ...]
 
@@ -115,7 +113,7 @@ def analyze(
         if quit_intent:
             cues.append(f"quit intent ({reading.probabilities['quit_intent']:.0%})")
         negative = reading.negative
-    low_rating = rating is not None and rating / scale_max <= LOW_RATING_SHARE
+    low_rating = is_low(rating, scale_max)
     if low_rating:
         cues.append(f"low rating: {rating} of {scale_max}")
     negative = negative or low_rating or quit_intent or category in PROBLEMS

@@ -53,7 +53,7 @@ from sklearn.linear_model import LogisticRegression
 from surveys import sentiment
 from surveys.categories import CATEGORIES, Category
 from surveys.corpus import Example, Split
-from surveys.scoring import extract_rating
+from surveys.scoring import LOW_SHARE, extract_rating, is_low
 
 log = logging.getLogger(__name__)
 
@@ -101,18 +101,34 @@ def prepare(text: str) -> str:
     return _LONG_NUMBER.sub(" znumber ", text)
 
 
-def _dense(texts: Sequence[str], prepared: Sequence[str]) -> np.ndarray:
+# A rating as a share of its scale: at most this is low (2 of 5), at least this high (4 of 5).
+_HIGH_SHARE = 0.8
+
+
+@dataclass(frozen=True)
+class Rated:
+    """The rating the caller already read from a reply, on its survey's scale, so the reader
+    does not read it a second time."""
+
+    rating: int | None
+    scale_max: int = 5
+
+
+def _dense(
+    texts: Sequence[str], prepared: Sequence[str], rated: Sequence[Rated] | None
+) -> np.ndarray:
+    ratings = rated or [Rated(extract_rating(raw, 5)) for raw in texts]
     rows = []
-    for raw, ready in zip(texts, prepared, strict=True):
+    for raw, ready, given in zip(texts, prepared, ratings, strict=True):
         scores = sentiment.score(raw)
-        rating = extract_rating(raw, 5)
+        share = None if given.rating is None else given.rating / given.scale_max
         rows.append(
             [
                 scores.polarity,
                 scores.compound,
-                1.0 if rating is not None and rating <= 2 else 0.0,
-                1.0 if rating == 3 else 0.0,
-                1.0 if rating is not None and rating >= 4 else 0.0,
+                1.0 if is_low(given.rating, given.scale_max) else 0.0,
+                1.0 if share is not None and LOW_SHARE < share < _HIGH_SHARE else 0.0,
+                1.0 if share is not None and share >= _HIGH_SHARE else 0.0,
                 min(len(ready.split()), 60) / 60,
             ]
         )
@@ -151,11 +167,13 @@ class Reader:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def features(self, texts: Sequence[str]) -> sparse.csr_matrix:
+    def features(
+        self, texts: Sequence[str], rated: Sequence[Rated] | None = None
+    ) -> sparse.csr_matrix:
         prepared = [prepare(t) for t in texts]
         blocks = [self.words.transform(prepared), self.chars.transform(prepared)]
         if self.settings.dense:
-            blocks.append(sparse.csr_matrix(_dense(texts, prepared)))
+            blocks.append(sparse.csr_matrix(_dense(texts, prepared, rated)))
         return sparse.hstack(blocks, format="csr")
 
     def _weights(self) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
@@ -190,10 +208,12 @@ class Reader:
         }
         return category_p, binary_p
 
-    def read_many(self, texts: Sequence[str]) -> list[Reading]:
+    def read_many(
+        self, texts: Sequence[str], rated: Sequence[Rated] | None = None
+    ) -> list[Reading]:
         if not texts:
             return []
-        x = self.features(texts)
+        x = self.features(texts, rated)
         category_p, binary_p = self.probabilities(x)
         classes = self._weights()[2]
         readings = []
@@ -203,8 +223,8 @@ class Reader:
             readings.append(self._decide(probabilities, x[row]))
         return readings
 
-    def read(self, text: str) -> Reading:
-        return self.read_many([text])[0]
+    def read(self, text: str, rated: Rated | None = None) -> Reading:
+        return self.read_many([text], None if rated is None else [rated])[0]
 
     def _decide(self, p: dict[str, float], x: sparse.csr_matrix) -> Reading:
         categories = {c: p.get(c, 0.0) for c in CATEGORIES}
@@ -278,7 +298,7 @@ def fit(
     words, chars = _vectorizers(settings)
     blocks = [words.fit_transform(prepared), chars.fit_transform(prepared)]
     if settings.dense:
-        blocks.append(sparse.csr_matrix(_dense(texts, prepared)))
+        blocks.append(sparse.csr_matrix(_dense(texts, prepared, None)))
     x = sparse.hstack(blocks, format="csr")
     w = None if weights is None else np.asarray(weights)
     category_model = LogisticRegression(

@@ -31,7 +31,7 @@ from outreach.models import Channel, Contractor, Direction, Message
 from surveys import language, triage
 from surveys.analysis import Analysis, analyze
 from surveys.models import Invitation, InvitationStatus, Response
-from surveys.scoring import extract_rating
+from surveys.scoring import extract_rating, is_low
 from surveys.triage import ANSWER_WINDOW
 
 log = logging.getLogger(__name__)
@@ -250,7 +250,7 @@ def _analyze(text: str, parts: list[str], scale_max: int, known: str | None) -> 
     for part in parts:
         rating = extract_rating(part, scale_max)
         if rating is not None:
-            low = triage.is_low(rating, scale_max)
+            low = is_low(rating, scale_max)
             cues = (*analysis.cues, f"rating from its own text: {rating} of {scale_max}")
             return replace(analysis, rating=rating, negative=analysis.negative or low, cues=cues)
     return analysis

@@ -136,3 +136,16 @@ def test_about_messages_keeps_a_model_from_reading_a_bare_quit_as_an_opt_out() -
     assert not about_messages("I quit.")
     assert about_messages("quítenme de esto")
     assert about_messages("stop texting me")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "take me off the weekend list, I only signed up for weekdays",
+        "please remove me from the Saturday list",
+        "remove me from the night shift list",
+    ],
+)
+def test_classify_roster_list_is_not_an_opt_out(text: str) -> None:
+    # A list of shifts is not our messages: a false opt-out silences someone who wants to talk.
+    assert classify(text) is None
