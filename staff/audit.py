@@ -53,6 +53,9 @@ ACTION_LABELS = {
     "reply_queued": "Sent a message to a contractor",
     "replies_exported": "Exported replies",
     "survey_edited": "Edited survey",
+    "must_catch_added": "Added must-catch phrase",
+    "must_catch_disabled": "Switched off must-catch phrase",
+    "must_catch_enabled": "Switched on must-catch phrase",
     "staff_user_created": "Created staff user",
     "staff_user_changed": "Changed staff user",
 }

@@ -173,3 +173,15 @@ class ChangeUserForm(ActionForm):
     role = SelectField("Role", choices=ROLE_CHOICES, validate_choice=False)
     active = BooleanField("Can sign in")
     submit = SubmitField("Save")
+
+
+class MustCatchForm(ActionForm):
+    # Plain fields: staff.reading_rules.check_phrase is the one judge of what is valid.
+    phrase = StringField("Phrase", render_kw={"maxlength": 200, "spellcheck": "false"})
+    except_phrases = TextAreaField(
+        "Look-alikes that must not fire it (one a line, optional)",
+        render_kw={"rows": 3, "spellcheck": "false"},
+    )
+    category = SelectField("Category", validate_choice=False)
+    priority = SelectField("Priority", validate_choice=False)
+    submit = SubmitField("Add phrase")

@@ -82,10 +82,13 @@ def analyze(
     scale_max: int = 5,
     known_language: str | None = None,
     using: reader.Reader | None = None,
+    must_catch: rules.Ruleset | None = None,
 ) -> Analysis:
     """Read one reply. ``scale_max`` is the top of the survey's rating scale;
     ``known_language`` the contractor's, used when the reply itself does not tell; ``using``
-    a reader other than this process's current one (training measures its candidates so)."""
+    a reader other than this process's current one (training measures its candidates so);
+    ``must_catch`` the must-catch rules in force (:func:`surveys.must_catch.in_force`: the
+    packaged rules.toml and staff phrases), rules.toml alone when not given."""
     carrier = carrier_keyword(text)
     keyword = carrier or classify(text)
     rating = extract_rating(text, scale_max)
@@ -101,7 +104,7 @@ def analyze(
         category, quit_intent, negative, unsure = "none", False, False, ()
         must: tuple[rules.Rule, str] | None = None
     else:
-        must = rules.ruleset().scan(text)
+        must = (must_catch or rules.ruleset()).scan(text)
         category, quit_intent = reading.category, reading.quit_intent
         unsure = reading.unsure
         if must:
