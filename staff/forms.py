@@ -152,6 +152,10 @@ class SurveyForm(ActionForm):
     window_end = StringField("Window closes (HH:MM)")
     weekdays_only = BooleanField("Weekdays only")
     active = BooleanField("Active")
+    # Survey.translations["es"]; blank: our default Spanish wording is sent.
+    es_sms_template = TextAreaField("Spanish SMS text", render_kw={"rows": 3, "lang": "es"})
+    es_email_subject = StringField("Spanish email subject", render_kw={"lang": "es"})
+    es_email_template = TextAreaField("Spanish email text", render_kw={"rows": 6, "lang": "es"})
     submit = SubmitField("Save survey")
 
 
