@@ -121,9 +121,10 @@ def analyze(
         cues.append(f"low rating: {rating} of {scale_max}")
     negative = negative or low_rating or quit_intent or category in PROBLEMS
     # The model may add an opt-out the keywords missed, never remove one, and only for a reply
-    # that is about our messages at all: a false opt-out silences someone who wanted to talk.
+    # that is about our messages at all and reports no problem ("remove me from the night
+    # rotation" is about a shift): a false opt-out silences someone who wanted to talk.
     opt_out = keyword is Keyword.OPT_OUT or (
-        keyword is None and reading.opt_out and about_messages(text)
+        keyword is None and reading.opt_out and category == Category.NONE and about_messages(text)
     )
     if opt_out and keyword is None:
         cues.append(f"opt-out in other words ({reading.probabilities['opt_out']:.0%})")

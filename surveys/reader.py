@@ -50,6 +50,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from outreach.keywords import about_messages
 from surveys import sentiment
 from surveys.categories import CATEGORIES, Category
 from surveys.corpus import Example, Split
@@ -67,6 +68,7 @@ RECALL_GOALS: dict[str, float | None] = {
     "quit_intent": 0.92,
     "safety": 0.95,
     "opt_out": None,
+    Category.SAFETY_HARASSMENT: 0.95,  # Settings.safety_recall, when it is set
 }
 # Within this distance of its threshold (in probability), an answer is "unsure".
 UNSURE_BAND = 0.1
@@ -86,6 +88,12 @@ class Settings:
     char_ngrams: tuple[int, int] = (2, 4)
     min_df: int = 2
     dense: bool = True
+    # The safety recall to keep on dev (see choose_thresholds and choose_biases).
+    safety_recall: float = 0.95
+    # Whether a reply whose safety probability reaches its own threshold (chosen on dev for
+    # safety_recall) is safety whatever the other categories' odds; otherwise the biases alone
+    # keep the recall.
+    safety_floor: bool = True
 
 
 _MONEY = re.compile(r"[$€£]\s?\d[\d,.]*|\b\d[\d,.]*\s?(?:dollars|bucks|dolares|dólares|pesos)\b")
@@ -229,7 +237,7 @@ class Reader:
     def _decide(self, p: dict[str, float], x: sparse.csr_matrix) -> Reading:
         categories = {c: p.get(c, 0.0) for c in CATEGORIES}
         flags = {name: p[name] >= self.thresholds[name] for name in BINARY}
-        category = _most_likely(categories, self.biases)
+        category = _most_likely(categories, self.biases, self._safety_floor())
         unsure = []
         # The yes/no safety model, set for recall, says "maybe someone is in danger" where
         # the category model does not: not a ticket of its own, but staff should look.
@@ -249,6 +257,11 @@ class Reader:
             unsure=tuple(unsure),
             cues=self._cues(category, x),
         )
+
+    def _safety_floor(self) -> float | None:
+        if not self.settings.safety_floor:
+            return None
+        return self.thresholds.get(Category.SAFETY_HARASSMENT)
 
     def _cues(self, category: str, x: sparse.csr_matrix, top: int = 3) -> tuple[str, ...]:
         # The word n-grams that pushed hardest towards the answer: a linear model's own reasons.
@@ -321,32 +334,44 @@ def fit(
     )
 
 
-def _most_likely(categories: dict[str, float], biases: dict[str, float]) -> str:
+def _most_likely(
+    categories: dict[str, float], biases: dict[str, float], safety_floor: float | None = None
+) -> str:
+    if safety_floor is not None and categories[Category.SAFETY_HARASSMENT] >= safety_floor:
+        return Category.SAFETY_HARASSMENT
     return max(
         CATEGORIES,
         key=lambda c: float(np.log(categories[c] + 1e-9)) + biases.get(c, 0.0),
     )
 
 
-SAFETY_RECALL_GOAL = 0.95
 _BIAS_STEPS = tuple(float(b) for b in np.round(np.linspace(-2.0, 2.0, 21), 2))
 
 
 def choose_biases(reader: Reader, dev: Sequence[Example]) -> dict[str, float]:
     """Per-category biases that give the best macro-F1 on ``dev`` while safety recall stays
-    at SAFETY_RECALL_GOAL or above: coordinate ascent over a fixed grid, so deterministic.
+    at ``settings.safety_recall`` or above: coordinate ascent over a fixed grid, so
+    deterministic.
 
     Why: class weights make the model's odds comparable, not its mistakes equally costly;
     a missed safety report costs more than any other miss.
     """
     x = reader.features([e.text for e in dev])
     classes = [str(c) for c in reader.category_model.classes_]
-    logp = np.log(reader.category_model.predict_proba(x) + 1e-9)
+    probabilities = reader.category_model.predict_proba(x)
+    logp = np.log(probabilities + 1e-9)
     truth = np.asarray([e.category for e in dev])
     present = sorted(set(truth))
+    floor = reader._safety_floor()
+    floored = (
+        probabilities[:, classes.index(Category.SAFETY_HARASSMENT)] >= floor
+        if floor is not None
+        else np.zeros(len(dev), dtype=bool)
+    )
 
     def objective(bias: np.ndarray) -> float:
         predicted = np.asarray(classes)[(logp + bias).argmax(axis=1)]
+        predicted[floored] = Category.SAFETY_HARASSMENT
         f1s = []
         for c in present:
             tp = float(((predicted == c) & (truth == c)).sum())
@@ -355,7 +380,7 @@ def choose_biases(reader: Reader, dev: Sequence[Example]) -> dict[str, float]:
             f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
         safe = truth == Category.SAFETY_HARASSMENT
         recall = float((predicted[safe] == Category.SAFETY_HARASSMENT).mean()) if safe.any() else 1
-        shortfall = max(0.0, SAFETY_RECALL_GOAL - recall)
+        shortfall = max(0.0, reader.settings.safety_recall - recall)
         return float(np.mean(f1s)) - 10 * shortfall
 
     bias = np.zeros(len(classes))
@@ -376,6 +401,8 @@ def choose_thresholds(reader: Reader, dev: Sequence[Example]) -> dict[str, float
     x = reader.features([e.text for e in dev])
     chosen = {}
     for name, goal in RECALL_GOALS.items():
+        if name == Category.SAFETY_HARASSMENT:
+            goal = reader.settings.safety_recall
         if name in reader.binary_models:
             scores = reader.binary_models[name].predict_proba(x)[:, 1]
             truth = _labels(dev, name)
@@ -384,7 +411,12 @@ def choose_thresholds(reader: Reader, dev: Sequence[Example]) -> dict[str, float
             scores = reader.category_model.predict_proba(x)[:, column]
             truth = np.asarray([e.category == name for e in dev])
         if name == "opt_out":
-            chosen[name] = _no_false_positive(scores, truth)
+            # Only replies the model's opt-out can reach count: analysis honours it for a
+            # reply about our messages that reports no problem.
+            reachable = np.asarray(
+                [e.category == Category.NONE and about_messages(e.text) for e in dev]
+            )
+            chosen[name] = _no_false_positive(scores[reachable], truth[reachable])
         else:
             chosen[name] = _threshold(scores, truth, goal)
     return chosen
@@ -442,6 +474,7 @@ def train(
     corrections = [c for c in corrections if c.text.casefold() not in test_words]
     first = fit(train_rows, settings)
     thresholds = choose_thresholds(first, dev_rows)
+    first.thresholds = thresholds  # the biases are chosen around the safety floor
     biases = choose_biases(first, dev_rows)
     final_rows = [*train_rows, *dev_rows, *corrections]
     weights = [1.0] * (len(train_rows) + len(dev_rows)) + [CORRECTION_WEIGHT] * len(corrections)
