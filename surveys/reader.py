@@ -94,6 +94,10 @@ class Settings:
     # safety_recall) is safety whatever the other categories' odds; otherwise the biases alone
     # keep the recall.
     safety_floor: bool = True
+    # The model's opt-out is never taken below this probability, whatever dev allows. Chosen
+    # on held-out writers (benchmarks/reader_dev.py --by-origin): 0.5 made 5 false opt-outs in
+    # 5,304 replies at recall .94, 0.7 made 3 at .93, 0.85 made 2 at .89.
+    opt_out_min: float = 0.7
 
 
 _MONEY = re.compile(r"[$€£]\s?\d[\d,.]*|\b\d[\d,.]*\s?(?:dollars|bucks|dolares|dólares|pesos)\b")
@@ -416,7 +420,9 @@ def choose_thresholds(reader: Reader, dev: Sequence[Example]) -> dict[str, float
             reachable = np.asarray(
                 [e.category == Category.NONE and about_messages(e.text) for e in dev]
             )
-            chosen[name] = _no_false_positive(scores[reachable], truth[reachable])
+            chosen[name] = _no_false_positive(
+                scores[reachable], truth[reachable], reader.settings.opt_out_min
+            )
         else:
             chosen[name] = _threshold(scores, truth, goal)
     return chosen
@@ -441,11 +447,11 @@ def _threshold(scores: np.ndarray, truth: np.ndarray, recall_goal: float | None)
     return best
 
 
-def _no_false_positive(scores: np.ndarray, truth: np.ndarray) -> float:
+def _no_false_positive(scores: np.ndarray, truth: np.ndarray, lowest: float = 0.5) -> float:
     # A false opt-out silences a contractor who wanted to be heard: above every non-opt-out
     # reply seen on dev, and never below even odds.
     highest_wrong = scores[~truth].max() if (~truth).any() else 0.0
-    return float(max(0.5, min(0.98, highest_wrong + 0.02)))
+    return float(max(lowest, min(0.98, highest_wrong + 0.02)))
 
 
 def version_of(examples: Iterable[Example], settings: Settings, weights: Iterable[float]) -> str:

@@ -3,6 +3,7 @@ phrases, which a worker already running applies from the next reply on."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -173,3 +174,23 @@ def test_reading_rules_switching_a_phrase_off_and_on_is_audited(
         assert [r.id for r in must_catch.in_force(fresh).rules if r.id.startswith("staff-")] == [
             must_catch.rule_id(phrase_id)
         ]
+
+
+def test_analyze_command_reads_with_the_staff_phrases_in_the_database(
+    app: Flask, session: Session
+) -> None:
+    phrase = MustCatchPhrase(
+        phrase=PHRASE, except_phrases=[], category="safety_harassment", priority="high"
+    )
+    session.add(phrase)
+    session.commit()
+    result = app.test_cli_runner().invoke(
+        args=["surveys", "analyze", "black mold in the vents again"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert (data["rule"], data["category"], data["priority"]) == (
+        must_catch.rule_id(phrase.id),
+        "safety_harassment",
+        "high",
+    )
