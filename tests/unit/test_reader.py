@@ -38,7 +38,7 @@ def test_analyze_model_opt_out_is_not_honoured_for_a_reply_reporting_a_problem()
     current = reader.current()
     eager = dataclasses.replace(current, thresholds={**current.thresholds, "opt_out": 0.0})
     eager.__dict__.pop("_stacked", None)
-    about_a_shift = analyze("please remove me from the night rotation, I have two kids", using=eager)
+    about_a_shift = analyze("please remove me from the night rotation, I have kids", using=eager)
     assert about_a_shift.category == Category.HOURS_SCOPE
     assert not about_a_shift.opt_out
     plain = analyze("please leave me out of these surveys from now on", using=eager)
