@@ -21,7 +21,6 @@ from surveys.models import MustCatchPhrase
 
 log = logging.getLogger(__name__)
 
-STAFF_PREFIX = "staff-"
 
 # (id, phrase, except phrases, category, priority) of each active phrase, in id order.
 _Key = tuple[tuple[int, str, tuple[str, ...], str, str], ...]
@@ -29,19 +28,7 @@ _Key = tuple[tuple[int, str, tuple[str, ...], str, str], ...]
 
 def rule_id(phrase_id: int) -> str:
     """What a ticket records as its rule when a staff phrase fired."""
-    return f"{STAFF_PREFIX}{phrase_id}"
-
-
-def as_rule(phrase: MustCatchPhrase) -> rules.Rule:
-    return _rule(
-        (
-            phrase.id,
-            phrase.phrase,
-            tuple(phrase.except_phrases or ()),
-            phrase.category,
-            phrase.priority,
-        )
-    )
+    return f"staff-{phrase_id}"
 
 
 def _rule(row: tuple[int, str, tuple[str, ...], str, str]) -> rules.Rule:

@@ -59,7 +59,7 @@ from surveys.scoring import LOW_SHARE, extract_rating, is_low
 log = logging.getLogger(__name__)
 
 # Bumped when the pickled layout or the features change: older artifacts are then rebuilt.
-FORMAT = 2
+FORMAT = 3
 BINARY = ("negative", "quit_intent", "opt_out", "safety")
 # What each threshold is chosen for on dev: the recall to reach (the highest threshold that
 # reaches it wins), or None for the best F1.

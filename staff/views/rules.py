@@ -13,13 +13,15 @@ from staff.errors import WorkError
 from staff.forms import MustCatchForm, choices
 from staff.models import Role
 from staff.views import bp, done, fail
+from surveys import must_catch
 from surveys.categories import PRIORITIES, Category
 
 
-def _form(formdata: object = None) -> MustCatchForm:
+def _form(*, submitted: bool) -> MustCatchForm:
+    """The add-a-phrase form: as posted, or empty with safety at the top priority."""
     form = (
         MustCatchForm()
-        if formdata is not None
+        if submitted
         else MustCatchForm(
             formdata=None, category=Category.SAFETY_HARASSMENT, priority=PRIORITIES[0]
         )
@@ -36,7 +38,7 @@ def _render(form: MustCatchForm | None = None, status: int = 200) -> ResponseRet
     return (
         render_template(
             "staff/reading_rules.html",
-            form=form or _form(),
+            form=form or _form(submitted=False),
             phrases=reading_rules.staff_phrases(session),
             packaged=reading_rules.packaged_rules(),
         ),
@@ -53,7 +55,7 @@ def reading_rules_page() -> ResponseReturnValue:
 @bp.post("/reading-rules")
 @role_required(Role.ADMIN)
 def add_must_catch() -> ResponseReturnValue:
-    form = _form(request.form)
+    form = _form(submitted=True)
     session = request_session()
     try:
         new = reading_rules.check_phrase({name: f.data for name, f in form._fields.items()})
@@ -65,7 +67,8 @@ def add_must_catch() -> ResponseReturnValue:
         return _render(form, 400)
     session.commit()
     done(
-        f"Added {phrase.phrase!r} as staff-{phrase.id}: it reads every reply from now on. "
+        f"Added {phrase.phrase!r} as {must_catch.rule_id(phrase.id)}: it reads every reply "
+        "from now on. "
         f"It fires on {reach.fired} of {reach.replies} labelled replies"
         f"{f', {reach.wrong} of them not {new.category}' if reach.wrong else ''}."
     )
@@ -82,7 +85,8 @@ def switch_must_catch(phrase_id: int) -> ResponseReturnValue:
     changed = reading_rules.set_active(session, phrase_id, wanted == "on", by=current_user.id)
     session.commit()
     if changed:
-        done(f"staff-{phrase_id} is {'back in force' if wanted == 'on' else 'switched off'}.")
+        state = "back in force" if wanted == "on" else "switched off"
+        done(f"{must_catch.rule_id(phrase_id)} is {state}.")
     else:
         done("Nothing changed.")
     return redirect(url_for(".reading_rules_page"), 303)
