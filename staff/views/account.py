@@ -6,15 +6,15 @@ import math
 from typing import Any
 
 from flask import flash, make_response, redirect, render_template, request, url_for
-from flask import session as cookie_session
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
 from core.db import request_session
 from staff import accounts, audit, throttle
-from staff.auth import any_staff, safe_next
-from staff.forms import SignInForm
-from staff.views import bp, home_for
+from staff.auth import any_staff, begin_session, end_session, safe_next, this_session
+from staff.errors import WorkError
+from staff.forms import PasswordChangeForm, SignInForm
+from staff.views import bp, done, fail, home_for
 
 
 def _wait_text(seconds: float) -> str:
@@ -50,9 +50,7 @@ def sign_in() -> ResponseReturnValue:
             return answer
         user, ok = accounts.authenticate(session, email, form.password.data or "")
         if ok and user is not None:
-            # A fresh session at the moment of sign-in: nothing from before carries over.
-            cookie_session.clear()
-            login_user(user)
+            begin_session(user)
             throttle.clear_account(session, email)
             audit.record(session, user.id, "sign_in", address=address)
             session.commit()
@@ -72,10 +70,36 @@ def sign_in() -> ResponseReturnValue:
 def sign_out() -> ResponseReturnValue:
     session = request_session()
     audit.record(session, current_user.id, "sign_out", address=request.remote_addr)
+    end_session()
     session.commit()
-    logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for(".sign_in"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@any_staff
+def change_password() -> ResponseReturnValue:
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        session = request_session()
+        try:
+            ended = accounts.change_own_password(
+                session,
+                current_user,
+                form.current.data or "",
+                form.password.data or "",
+                keep=this_session(),
+            )
+        except accounts.AccountError as exc:
+            session.rollback()
+            field = "current" if str(exc).startswith("current") else "password"
+            fail(form, WorkError(str(exc)[:1].upper() + str(exc)[1:] + ".", field))
+        else:
+            session.commit()
+            done(f"Password changed. Sessions signed out elsewhere: {ended}.")
+            return redirect(home_for(current_user.role), 303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("staff/password.html", form=form), status
 
 
 @bp.get("/")
