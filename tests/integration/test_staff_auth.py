@@ -201,7 +201,7 @@ def test_repeated_failures_on_one_account_slow_it_down_then_wear_off(
     for _ in range(throttle.FREE_PER_ACCOUNT):
         assert sign_in(app.test_client(), "sam@example.com", "wrong").status_code == 200
 
-    # The right password from anywhere now waits: no password is even checked.
+    # The right password from this address now waits: no password is even checked.
     refused = sign_in(app.test_client(), "SAM@example.com", DEFAULT_STAFF_PASSWORD)
     assert refused.status_code == 429
     assert refused.headers["Retry-After"] == "30"
@@ -246,3 +246,112 @@ def test_repeated_failures_from_one_address_slow_every_account_from_it(
     assert answer.status_code == 302
     clock.advance(minutes=16)  # failures older than the window no longer count
     assert sign_in(app.test_client(), "sam@example.com", DEFAULT_STAFF_PASSWORD).status_code == 302
+
+
+def _sign_in_from(client: Any, address: str, email: str, password: str) -> Any:
+    where = {"REMOTE_ADDR": address}
+    page = client.get("/staff/sign-in", environ_base=where)
+    form = {"csrf_token": csrf_token(page.get_data(as_text=True)), "email": email}
+    return client.post("/staff/sign-in", data={**form, "password": password}, environ_base=where)
+
+
+def test_sign_in_after_twenty_failures_from_a_stranger_lets_the_owner_in_from_elsewhere(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    make_staff_user(session, email="boss@example.com", role="admin")
+    session.commit()
+    for _ in range(20):
+        _sign_in_from(app.test_client(), "198.51.100.66", "boss@example.com", "guess")
+    assert (
+        _sign_in_from(
+            app.test_client(), "198.51.100.66", "boss@example.com", DEFAULT_STAFF_PASSWORD
+        ).status_code
+        == 429
+    )
+
+    answer = _sign_in_from(
+        app.test_client(), "203.0.113.9", "boss@example.com", DEFAULT_STAFF_PASSWORD
+    )
+
+    assert answer.status_code == 302
+
+
+def test_sign_in_from_a_browser_that_signed_in_before_gets_in_at_the_guessers_address(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    make_staff_user(session, email="boss@example.com", role="admin")
+    session.commit()
+    office = "198.51.100.66"
+    own_browser = app.test_client()
+    assert (
+        _sign_in_from(own_browser, office, "boss@example.com", DEFAULT_STAFF_PASSWORD).status_code
+        == 302
+    )
+    own_browser.post(
+        "/staff/sign-out",
+        data={"csrf_token": csrf_token(own_browser.get("/staff/replies").get_data(as_text=True))},
+    )
+    for n in range(25):  # someone at the same address guesses, at this account and others
+        email = "boss@example.com" if n % 2 else f"guess{n}@example.com"
+        _sign_in_from(app.test_client(), office, email, "guess")
+
+    new_browser = _sign_in_from(
+        app.test_client(), office, "boss@example.com", DEFAULT_STAFF_PASSWORD
+    )
+    assert new_browser.status_code == 429
+
+    answer = _sign_in_from(own_browser, office, "boss@example.com", DEFAULT_STAFF_PASSWORD)
+
+    assert answer.status_code == 302
+    [known] = [e for e in _events(session, "sign_in") if e.detail["known_browser"]]
+    assert known.detail["address"] == office
+
+
+def test_sign_in_failures_from_a_known_browser_slow_that_browser_alone(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    make_staff_user(session, email="sam@example.com")
+    make_staff_user(session, email="kim@example.com")
+    session.commit()
+    browser = app.test_client()
+    assert (
+        _sign_in_from(browser, "203.0.113.9", "sam@example.com", DEFAULT_STAFF_PASSWORD).status_code
+        == 302
+    )
+    browser.post(
+        "/staff/sign-out",
+        data={"csrf_token": csrf_token(browser.get("/staff/replies").get_data(as_text=True))},
+    )
+    for _ in range(throttle.FREE_PER_ACCOUNT):
+        assert _sign_in_from(browser, "203.0.113.9", "sam@example.com", "typo").status_code == 200
+
+    assert (
+        _sign_in_from(browser, "203.0.113.9", "sam@example.com", DEFAULT_STAFF_PASSWORD).status_code
+        == 429
+    )
+    # Sam's cookie says nothing about Kim's account, and the address itself is not held.
+    assert (
+        _sign_in_from(browser, "203.0.113.9", "kim@example.com", DEFAULT_STAFF_PASSWORD).status_code
+        == 302
+    )
+    assert (
+        _sign_in_from(
+            app.test_client(), "203.0.113.9", "sam@example.com", DEFAULT_STAFF_PASSWORD
+        ).status_code
+        == 302
+    )
+
+
+def test_sign_in_failures_from_one_ipv6_subscriber_count_together(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    make_staff_user(session, email="sam@example.com")
+    session.commit()
+    for n in range(throttle.FREE_PER_ACCOUNT):
+        _sign_in_from(app.test_client(), f"2001:db8:1:2::{n + 1:x}", "sam@example.com", "guess")
+
+    answer = _sign_in_from(
+        app.test_client(), "2001:db8:1:2::ff", "sam@example.com", DEFAULT_STAFF_PASSWORD
+    )
+
+    assert answer.status_code == 429
