@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, redirect, url_for
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -76,6 +76,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.cli.add_command(seed_demo_command)
 
     app.add_url_rule("/healthz", "healthz", healthz)
+    # People type the bare address: send them to the staff view, which asks them to sign in.
+    app.add_url_rule("/", "home", lambda: redirect(url_for("staff.index")))
     return app
 
 

@@ -355,3 +355,11 @@ def test_sign_in_failures_from_one_ipv6_subscriber_count_together(
     )
 
     assert answer.status_code == 429
+
+
+def test_bare_address_redirects_to_the_staff_view_and_its_sign_in(app: Flask, client: Any) -> None:
+    answer = client.get("/")
+
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "/staff/"
+    assert client.get("/staff/").headers["Location"].startswith("/staff/sign-in")
