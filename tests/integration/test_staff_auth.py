@@ -19,6 +19,8 @@ from tests.factories import (
 )
 from tests.staff_helpers import csrf_token, sign_in
 
+PASSWORD = DEFAULT_STAFF_PASSWORD
+
 
 def _events(session: Session, action: str) -> list[AuditEvent]:
     session.expire_all()
@@ -232,27 +234,25 @@ def test_repeated_failures_from_one_address_slow_every_account_from_it(
     here = sign_in(app.test_client(), "sam@example.com", DEFAULT_STAFF_PASSWORD)
     assert here.status_code == 429
     # The same account from another network is not held back by this one's failures.
-    other_client = app.test_client()
-    page = other_client.get("/staff/sign-in", environ_base={"REMOTE_ADDR": "10.0.0.9"})
-    answer = other_client.post(
-        "/staff/sign-in",
-        data={
-            "csrf_token": csrf_token(page.get_data(as_text=True)),
-            "email": "sam@example.com",
-            "password": DEFAULT_STAFF_PASSWORD,
-        },
-        environ_base={"REMOTE_ADDR": "10.0.0.9"},
-    )
-    assert answer.status_code == 302
+    assert _sign_in_from(app.test_client(), "10.0.0.9", "sam@example.com", PASSWORD) == 302
     clock.advance(minutes=16)  # failures older than the window no longer count
     assert sign_in(app.test_client(), "sam@example.com", DEFAULT_STAFF_PASSWORD).status_code == 302
 
 
-def _sign_in_from(client: Any, address: str, email: str, password: str) -> Any:
+def _sign_in_from(client: Any, address: str, email: str, password: str) -> int:
+    """Sign in from ``address`` (REMOTE_ADDR); returns the answer's status."""
     where = {"REMOTE_ADDR": address}
     page = client.get("/staff/sign-in", environ_base=where)
     form = {"csrf_token": csrf_token(page.get_data(as_text=True)), "email": email}
-    return client.post("/staff/sign-in", data={**form, "password": password}, environ_base=where)
+    answer = client.post("/staff/sign-in", data={**form, "password": password}, environ_base=where)
+    return int(answer.status_code)
+
+
+def _signed_in_once(client: Any, address: str, email: str) -> None:
+    """This browser signed in to ``email`` before (and so holds its device cookie), then out."""
+    assert _sign_in_from(client, address, email, DEFAULT_STAFF_PASSWORD) == 302
+    token = csrf_token(client.get("/staff/replies").get_data(as_text=True))
+    client.post("/staff/sign-out", data={"csrf_token": token})
 
 
 def test_sign_in_after_twenty_failures_from_a_stranger_lets_the_owner_in_from_elsewhere(
@@ -260,20 +260,12 @@ def test_sign_in_after_twenty_failures_from_a_stranger_lets_the_owner_in_from_el
 ) -> None:
     make_staff_user(session, email="boss@example.com", role="admin")
     session.commit()
+    stranger = "198.51.100.66"
     for _ in range(20):
-        _sign_in_from(app.test_client(), "198.51.100.66", "boss@example.com", "guess")
-    assert (
-        _sign_in_from(
-            app.test_client(), "198.51.100.66", "boss@example.com", DEFAULT_STAFF_PASSWORD
-        ).status_code
-        == 429
-    )
+        _sign_in_from(app.test_client(), stranger, "boss@example.com", "guess")
+    assert _sign_in_from(app.test_client(), stranger, "boss@example.com", PASSWORD) == 429
 
-    answer = _sign_in_from(
-        app.test_client(), "203.0.113.9", "boss@example.com", DEFAULT_STAFF_PASSWORD
-    )
-
-    assert answer.status_code == 302
+    assert _sign_in_from(app.test_client(), "203.0.113.9", "boss@example.com", PASSWORD) == 302
 
 
 def test_sign_in_from_a_browser_that_signed_in_before_gets_in_at_the_guessers_address(
@@ -283,26 +275,13 @@ def test_sign_in_from_a_browser_that_signed_in_before_gets_in_at_the_guessers_ad
     session.commit()
     office = "198.51.100.66"
     own_browser = app.test_client()
-    assert (
-        _sign_in_from(own_browser, office, "boss@example.com", DEFAULT_STAFF_PASSWORD).status_code
-        == 302
-    )
-    own_browser.post(
-        "/staff/sign-out",
-        data={"csrf_token": csrf_token(own_browser.get("/staff/replies").get_data(as_text=True))},
-    )
+    _signed_in_once(own_browser, office, "boss@example.com")
     for n in range(25):  # someone at the same address guesses, at this account and others
         email = "boss@example.com" if n % 2 else f"guess{n}@example.com"
         _sign_in_from(app.test_client(), office, email, "guess")
+    assert _sign_in_from(app.test_client(), office, "boss@example.com", PASSWORD) == 429
 
-    new_browser = _sign_in_from(
-        app.test_client(), office, "boss@example.com", DEFAULT_STAFF_PASSWORD
-    )
-    assert new_browser.status_code == 429
-
-    answer = _sign_in_from(own_browser, office, "boss@example.com", DEFAULT_STAFF_PASSWORD)
-
-    assert answer.status_code == 302
+    assert _sign_in_from(own_browser, office, "boss@example.com", PASSWORD) == 302
     [known] = [e for e in _events(session, "sign_in") if e.detail["known_browser"]]
     assert known.detail["address"] == office
 
@@ -313,33 +292,16 @@ def test_sign_in_failures_from_a_known_browser_slow_that_browser_alone(
     make_staff_user(session, email="sam@example.com")
     make_staff_user(session, email="kim@example.com")
     session.commit()
+    here = "203.0.113.9"
     browser = app.test_client()
-    assert (
-        _sign_in_from(browser, "203.0.113.9", "sam@example.com", DEFAULT_STAFF_PASSWORD).status_code
-        == 302
-    )
-    browser.post(
-        "/staff/sign-out",
-        data={"csrf_token": csrf_token(browser.get("/staff/replies").get_data(as_text=True))},
-    )
+    _signed_in_once(browser, here, "sam@example.com")
     for _ in range(throttle.FREE_PER_ACCOUNT):
-        assert _sign_in_from(browser, "203.0.113.9", "sam@example.com", "typo").status_code == 200
+        assert _sign_in_from(browser, here, "sam@example.com", "typo") == 200
 
-    assert (
-        _sign_in_from(browser, "203.0.113.9", "sam@example.com", DEFAULT_STAFF_PASSWORD).status_code
-        == 429
-    )
+    assert _sign_in_from(browser, here, "sam@example.com", PASSWORD) == 429
     # Sam's cookie says nothing about Kim's account, and the address itself is not held.
-    assert (
-        _sign_in_from(browser, "203.0.113.9", "kim@example.com", DEFAULT_STAFF_PASSWORD).status_code
-        == 302
-    )
-    assert (
-        _sign_in_from(
-            app.test_client(), "203.0.113.9", "sam@example.com", DEFAULT_STAFF_PASSWORD
-        ).status_code
-        == 302
-    )
+    assert _sign_in_from(browser, here, "kim@example.com", PASSWORD) == 302
+    assert _sign_in_from(app.test_client(), here, "sam@example.com", PASSWORD) == 302
 
 
 def test_sign_in_failures_from_one_ipv6_subscriber_count_together(
@@ -350,11 +312,7 @@ def test_sign_in_failures_from_one_ipv6_subscriber_count_together(
     for n in range(throttle.FREE_PER_ACCOUNT):
         _sign_in_from(app.test_client(), f"2001:db8:1:2::{n + 1:x}", "sam@example.com", "guess")
 
-    answer = _sign_in_from(
-        app.test_client(), "2001:db8:1:2::ff", "sam@example.com", DEFAULT_STAFF_PASSWORD
-    )
-
-    assert answer.status_code == 429
+    assert _sign_in_from(app.test_client(), "2001:db8:1:2::ff", "sam@example.com", PASSWORD) == 429
 
 
 def test_bare_address_redirects_to_the_staff_view_and_its_sign_in(app: Flask, client: Any) -> None:

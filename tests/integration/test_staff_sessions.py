@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -33,6 +35,24 @@ def _open(client: FlaskClient) -> bool:
     return True
 
 
+def _two_browsers(app: Flask, session: Session) -> tuple[StaffUser, Staff, Staff]:
+    """One staff member signed in twice, on two browsers."""
+    user = make_staff_user(session)
+    session.commit()
+    return (
+        user,
+        signed_in(app.test_client(), user.email, DEFAULT_STAFF_PASSWORD),
+        signed_in(app.test_client(), user.email, DEFAULT_STAFF_PASSWORD),
+    )
+
+
+def _change_password(browser: Staff, current: str) -> Any:
+    return browser.post(
+        "/staff/account/password",
+        **{"passwordchange-current": current, "passwordchange-password": NEW_PASSWORD},
+    )
+
+
 def _sessions(session: Session, user: StaffUser) -> int:
     session.expire_all()
     query = select(func.count()).where(StaffSession.staff_user_id == user.id)
@@ -59,10 +79,7 @@ def test_session_cookie_copied_before_sign_out_stops_working_after_it(
 def test_sign_out_in_one_browser_leaves_the_users_other_browser_signed_in(
     app: Flask, session: Session
 ) -> None:
-    user = make_staff_user(session)
-    session.commit()
-    office = signed_in(app.test_client(), user.email, DEFAULT_STAFF_PASSWORD)
-    laptop = signed_in(app.test_client(), user.email, DEFAULT_STAFF_PASSWORD)
+    _user, office, laptop = _two_browsers(app, session)
 
     office.post("/staff/sign-out")
 
@@ -73,19 +90,10 @@ def test_sign_out_in_one_browser_leaves_the_users_other_browser_signed_in(
 def test_password_change_ends_the_users_other_sessions_and_keeps_this_one(
     app: Flask, session: Session
 ) -> None:
-    user = make_staff_user(session)
-    session.commit()
-    here = signed_in(app.test_client(), user.email, DEFAULT_STAFF_PASSWORD)
-    elsewhere = signed_in(app.test_client(), user.email, DEFAULT_STAFF_PASSWORD)
+    user, here, elsewhere = _two_browsers(app, session)
     copied = _copy_of(here, app)
 
-    answer = here.post(
-        "/staff/account/password",
-        **{
-            "passwordchange-current": DEFAULT_STAFF_PASSWORD,
-            "passwordchange-password": NEW_PASSWORD,
-        },
-    )
+    answer = _change_password(here, DEFAULT_STAFF_PASSWORD)
 
     assert answer.status_code == 303
     assert _open(here.client)
@@ -98,15 +106,9 @@ def test_password_change_ends_the_users_other_sessions_and_keeps_this_one(
 def test_password_change_with_wrong_current_password_is_refused_naming_the_field(
     app: Flask, session: Session
 ) -> None:
-    user = make_staff_user(session)
-    session.commit()
-    here = signed_in(app.test_client(), user.email, DEFAULT_STAFF_PASSWORD)
-    elsewhere = signed_in(app.test_client(), user.email, DEFAULT_STAFF_PASSWORD)
+    _user, here, elsewhere = _two_browsers(app, session)
 
-    answer = here.post(
-        "/staff/account/password",
-        **{"passwordchange-current": "not it at all", "passwordchange-password": NEW_PASSWORD},
-    )
+    answer = _change_password(here, "not it at all")
 
     assert answer.status_code == 400
     assert "Current password is not right" in answer.get_data(as_text=True)
