@@ -68,9 +68,11 @@ def address_key(remote_address: str) -> str:
         parsed = ipaddress.ip_address(remote_address)
     except ValueError:
         return remote_address[:64]
-    if parsed.version == 6 and parsed.ipv4_mapped is None:
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
         return str(ipaddress.IPv6Network((parsed, 64), strict=False))
-    return str(parsed.ipv4_mapped if parsed.version == 6 and parsed.ipv4_mapped else parsed)
+    return str(parsed)
 
 
 def wait_after(failures: int, free: int) -> timedelta:
