@@ -6,7 +6,8 @@ written by the worker that runs the app), werkzeug's request log, Flask's "Excep
 RQ's job failures, and our own. What is removed:
 
 - the Inbound Parse secret, which SendGrid can only be given as part of the URL it posts to, so
-  it is in every request line; and one-click unsubscribe tokens, which act without sign-in;
+  it is in every request line; one-click unsubscribe tokens, which act without sign-in; and
+  what staff searched for (``?q=``: a contractor's name, number or email);
 - phone numbers and email addresses (a provider's error text quotes the number it refused);
   Message-IDs in angle brackets are ids, and stay;
 - values a database quotes in its errors: SQLAlchemy's ``[parameters: ...]`` (engines are made
@@ -27,6 +28,7 @@ REDACTED = "[redacted]"
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(/webhooks/sendgrid/inbound/)[^\s\"'?#]+"), rf"\g<1>{REDACTED}"),
     (re.compile(r"(/u/)[A-Za-z0-9_.\-]{8,}"), rf"\g<1>{REDACTED}"),
+    (re.compile(r"([?&]q=)[^&\s\"'#]+"), rf"\g<1>{REDACTED}"),
     (re.compile(r"\[parameters: [^\n]*"), f"[parameters: {REDACTED}]"),
     (
         re.compile(r"(Key \([^)\n]*\)=\()[^\n]*?(\) (?:already exists|is not present))"),

@@ -23,6 +23,14 @@ from core import logs
         ),
         ('"POST /u/MTIz.abcDEF_-xyz HTTP/1.1" 200', '"POST /u/[redacted] HTTP/1.1" 200'),
         (
+            '"GET /staff/contractors?q=Ana+Ortiz&page=2 HTTP/1.1" 200',
+            '"GET /staff/contractors?q=[redacted]&page=2 HTTP/1.1" 200',
+        ),
+        (
+            '"GET /staff/replies?team=care&q=%2B14155550101 HTTP/1.1" 200',
+            '"GET /staff/replies?team=care&q=[redacted] HTTP/1.1" 200',
+        ),
+        (
             "HTTP 400 error: The 'To' number +14155550101 is not a valid phone number.",
             "HTTP 400 error: The 'To' number [phone] is not a valid phone number.",
         ),
