@@ -12,7 +12,9 @@ What is counted, and why:
 - per address and account: one address guessing one account is slowed after a few misses;
 - per address: one address trying many accounts is slowed after more (an office shares one);
 - never per account alone: a count any address can add to would let a stranger lock a named
-  account by typing wrong passwords for it, and the owner could not sign in from anywhere;
+  account by typing wrong passwords for it, and the owner could not sign in from anywhere.
+  Guessing spread over many addresses at one account is bounded instead by holding each
+  address that has missed on that account for the whole window (``ATTACK_ADDRESSES``);
 - a browser that signed in to the account before carries a device cookie (OWASP's "device
   cookies"); its attempts are counted for that browser alone, so the owner gets in even from
   the address a guesser is using. Only a successful sign-in issues one.
@@ -28,7 +30,7 @@ from __future__ import annotations
 import ipaddress
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import ColumnElement, and_, delete, func, select
@@ -43,6 +45,10 @@ FREE_PER_ACCOUNT = 5  # from one address, or from one known browser
 # One office behind one address holds many honest people who mistype.
 FREE_PER_ADDRESS = 20
 FIRST_WAIT = timedelta(seconds=30)
+# Guessing spread over this many addresses at one account: each of them that has missed on it
+# waits the whole window before its next try there. Addresses that have not missed on it, and
+# known browsers, are not held, so this never keeps the owner's right password out.
+ATTACK_ADDRESSES = 10
 
 DEVICE_COOKIE = "pulse_device"
 DEVICE_LIFETIME = timedelta(days=90)
@@ -82,21 +88,31 @@ def wait_after(failures: int, free: int) -> timedelta:
     return min(FIRST_WAIT * 2 ** (failures - free), WINDOW)
 
 
+def _here(attempt: Attempt) -> ColumnElement[bool]:
+    """Misses at this account from this address by browsers it does not know."""
+    return and_(
+        SignInFailure.device.is_(None),
+        SignInFailure.address == attempt.address,
+        SignInFailure.email == attempt.email,
+    )
+
+
 def _counted(attempt: Attempt) -> list[tuple[ColumnElement[bool], int]]:
     if attempt.device is not None:
         return [(SignInFailure.device == attempt.device, FREE_PER_ACCOUNT)]
-    unknown_browser = SignInFailure.device.is_(None)
-    return [
-        (
-            and_(
-                unknown_browser,
-                SignInFailure.address == attempt.address,
-                SignInFailure.email == attempt.email,
-            ),
-            FREE_PER_ACCOUNT,
-        ),
-        (and_(unknown_browser, SignInFailure.address == attempt.address), FREE_PER_ADDRESS),
-    ]
+    from_address = and_(SignInFailure.device.is_(None), SignInFailure.address == attempt.address)
+    return [(_here(attempt), FREE_PER_ACCOUNT), (from_address, FREE_PER_ADDRESS)]
+
+
+def _misses(
+    session: Session, condition: ColumnElement[bool], since: datetime
+) -> tuple[int, datetime | None]:
+    count, latest = session.execute(
+        select(func.count(SignInFailure.id), func.max(SignInFailure.at)).where(
+            condition, SignInFailure.at > since
+        )
+    ).one()
+    return int(count), latest
 
 
 def retry_after(session: Session, attempt: Attempt) -> timedelta:
@@ -105,14 +121,26 @@ def retry_after(session: Session, attempt: Attempt) -> timedelta:
     since = current - WINDOW
     longest = timedelta(0)
     for condition, free in _counted(attempt):
-        count, latest = session.execute(
-            select(func.count(SignInFailure.id), func.max(SignInFailure.at)).where(
-                condition, SignInFailure.at > since
-            )
-        ).one()
-        if count:
+        count, latest = _misses(session, condition, since)
+        if latest is not None:
             longest = max(longest, latest + wait_after(count, free) - current)
+    if attempt.device is None and _under_attack(session, attempt.email, since):
+        _count, latest_here = _misses(session, _here(attempt), since)
+        if latest_here is not None:
+            longest = max(longest, latest_here + WINDOW - current)
     return longest
+
+
+def _under_attack(session: Session, email: str, since: datetime) -> bool:
+    """Whether unknown browsers at many addresses have missed on this account lately."""
+    addresses = session.scalar(
+        select(func.count(func.distinct(SignInFailure.address))).where(
+            SignInFailure.email == email,
+            SignInFailure.device.is_(None),
+            SignInFailure.at > since,
+        )
+    )
+    return (addresses or 0) >= ATTACK_ADDRESSES
 
 
 def record_failure(session: Session, attempt: Attempt) -> None:
@@ -131,8 +159,8 @@ def clear(session: Session, attempt: Attempt) -> None:
 
     Never the account's misses from elsewhere, or signing in would reset a guesser's count.
     """
-    condition, _free = _counted(attempt)[0]
-    session.execute(delete(SignInFailure).where(condition))
+    mine = SignInFailure.device == attempt.device if attempt.device else _here(attempt)
+    session.execute(delete(SignInFailure).where(mine))
 
 
 def device_cookie(secret_key: str, user_id: int) -> str:

@@ -304,6 +304,23 @@ def test_sign_in_failures_from_a_known_browser_slow_that_browser_alone(
     assert _sign_in_from(app.test_client(), here, "sam@example.com", PASSWORD) == 302
 
 
+def test_sign_in_guessing_spread_over_many_addresses_holds_each_of_them_not_the_owner(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    make_staff_user(session, email="boss@example.com", role="admin")
+    session.commit()
+    botnet = [f"198.51.100.{n}" for n in range(1, throttle.ATTACK_ADDRESSES + 1)]
+    for address in botnet:
+        assert _sign_in_from(app.test_client(), address, "boss@example.com", "guess") == 200
+    clock.advance(minutes=5)
+
+    # One miss each, far below what one address may have: the account is being guessed at.
+    assert _sign_in_from(app.test_client(), botnet[0], "boss@example.com", PASSWORD) == 429
+    assert _sign_in_from(app.test_client(), "203.0.113.9", "boss@example.com", PASSWORD) == 302
+    clock.advance(minutes=11)  # the misses age out of the window
+    assert _sign_in_from(app.test_client(), botnet[0], "boss@example.com", PASSWORD) == 302
+
+
 def test_sign_in_failures_from_one_ipv6_subscriber_count_together(
     app: Flask, session: Session, clock: FrozenClock
 ) -> None:
