@@ -102,6 +102,14 @@ def change_password() -> ResponseReturnValue:
     form = PasswordChangeForm()
     if form.validate_on_submit():
         session = request_session()
+        # A session left open must not become a way to guess the password unthrottled.
+        attempt = throttle.Attempt.of(current_user.email, request.remote_addr or "unknown")
+        wait = throttle.retry_after(session, attempt)
+        if wait.total_seconds() > 0:
+            form.form_errors.append(
+                f"Too many wrong passwords. Try again in {_wait_text(wait.total_seconds())}."
+            )
+            return render_template("staff/password.html", form=form), 429
         try:
             ended = accounts.change_own_password(
                 session,
@@ -113,6 +121,9 @@ def change_password() -> ResponseReturnValue:
         except accounts.AccountError as exc:
             session.rollback()
             field = "current" if str(exc).startswith("current") else "password"
+            if field == "current":
+                throttle.record_failure(session, attempt)
+                session.commit()
             fail(form, WorkError(str(exc)[:1].upper() + str(exc)[1:] + ".", field))
         else:
             session.commit()

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from staff.models import StaffSession, StaffUser
+from staff.throttle import FREE_PER_ACCOUNT
 from tests.conftest import FrozenClock
 from tests.factories import DEFAULT_STAFF_PASSWORD, make_staff_user
 from tests.staff_helpers import Staff, sign_in, signed_in
@@ -113,6 +114,19 @@ def test_password_change_with_wrong_current_password_is_refused_naming_the_field
     assert answer.status_code == 400
     assert "Current password is not right" in answer.get_data(as_text=True)
     assert _open(elsewhere.client)
+
+
+def test_password_change_guessing_the_current_password_is_throttled(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    _user, here, _elsewhere = _two_browsers(app, session)
+    for _ in range(FREE_PER_ACCOUNT):
+        assert _change_password(here, "a wrong guess").status_code == 400
+
+    answer = _change_password(here, DEFAULT_STAFF_PASSWORD)
+
+    assert answer.status_code == 429
+    assert "Too many wrong passwords" in answer.get_data(as_text=True)
 
 
 def test_password_set_from_the_shell_ends_every_session_of_the_user(
