@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify, request
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.config import Settings, activate
-from core.db import db
+from core.db import DatabaseBusy, db, is_busy
 from core.queue import queues
 
 
@@ -74,7 +76,46 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.cli.add_command(seed_demo_command)
 
     app.add_url_rule("/healthz", "healthz", healthz)
+    for error in _lock_wait_errors():
+        app.register_error_handler(error, database_busy)
     return app
+
+
+# Seconds a provider (or a browser) should wait before trying again after a 503.
+RETRY_AFTER_SECONDS = 10
+
+
+def _lock_wait_errors() -> tuple[type[Exception], ...]:
+    errors: list[type[Exception]] = [
+        DatabaseBusy,
+        sa_exc.OperationalError,
+        sa_exc.TimeoutError,
+        sqlite3.OperationalError,
+    ]
+    try:
+        import psycopg
+    except ImportError:  # PostgreSQL is optional
+        pass
+    else:
+        errors.append(psycopg.OperationalError)
+    return tuple(errors)
+
+
+def database_busy(exc: Exception) -> Response:
+    """A lock held too long answers 503 with Retry-After, before the provider's own timeout,
+    so the provider retries a request we have not stored; other database errors stay 500."""
+    if not is_busy(exc):
+        raise exc
+    # The endpoint, not the path: the Inbound Parse path carries its secret.
+    logging.getLogger(__name__).warning(
+        "database busy: %s answered 503 (%s)", request.endpoint, type(exc).__name__
+    )
+    return Response(
+        "The database is busy; try again shortly.\n",
+        status=503,
+        mimetype="text/plain",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 def healthz() -> Any:
