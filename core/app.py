@@ -6,7 +6,7 @@ import logging
 import sqlite3
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, jsonify, redirect, request
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -76,6 +76,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.cli.add_command(seed_demo_command)
 
     app.add_url_rule("/healthz", "healthz", healthz)
+    # Someone who opens the address `make run` printed without its path finds the staff view.
+    app.add_url_rule("/", "root", lambda: redirect("/staff/"))
     for error in _lock_wait_errors():
         app.register_error_handler(error, database_busy)
     return app
