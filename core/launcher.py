@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core import migrate
-from core.config import INSTANCE_DIR, ConfigError, Settings
-from core.queue import EmbeddedRedis, reachable
+from core.config import ConfigError, Settings
+from core.queue import MAKE_RUN_REDIS_DIR, EmbeddedRedis, reachable
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--redis-dir",
         type=Path,
-        default=INSTANCE_DIR / "redis",
+        default=MAKE_RUN_REDIS_DIR,
         help="where the embedded redis-server keeps its socket (when REDIS_URL is unreachable)",
     )
     args = parser.parse_args(argv)

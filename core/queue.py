@@ -19,6 +19,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from rq import Queue, get_current_job
 
+from core.config import INSTANCE_DIR
+
 if TYPE_CHECKING:
     from flask import Flask
 
@@ -31,6 +33,9 @@ INBOUND = "inbound"
 OUTBOUND = "outbound"
 DEFAULT = "default"
 QUEUE_NAMES = (INBOUND, OUTBOUND, DEFAULT)
+
+# Where `make run` keeps its embedded redis-server's socket.
+MAKE_RUN_REDIS_DIR = INSTANCE_DIR / "redis"
 
 # A web request may wait this long for Redis, no longer: stored is what matters, and the tick's
 # sweep wakes a reader for whatever a skipped nudge left waiting.
@@ -164,7 +169,11 @@ class Queues:
     def connection(self) -> redis.Redis:
         if self._connection is None:
             url = self._url
-            if not url:
+            shared = f"unix://{MAKE_RUN_REDIS_DIR / 'redis.sock'}"
+            if not url and _reachable(shared):
+                # No REDIS_URL, and `make run` is up: CLI commands and `make worker` join it.
+                url = self._url = shared
+            elif not url:
                 # No REDIS_URL: start (once per process) a private server, as development
                 # tools such as `flask shell` expect everything to just work.
                 self._embedded = EmbeddedRedis().start()

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 import requests
 
 from tests.outreach_helpers import ROOT, process_tree
@@ -157,3 +158,19 @@ def test_launcher_ctrl_c_stops_every_child_without_tracebacks(
     assert "Traceback" not in output, output[-4000:]
     alive = [pid for pid in children if _cmdline(pid)]
     assert not alive, [_cmdline(pid) for pid in alive]
+
+
+def test_launcher_redis_is_what_cli_commands_and_make_worker_join_without_redis_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core import queue
+
+    monkeypatch.setattr(queue, "MAKE_RUN_REDIS_DIR", tmp_path / "redis")
+    with queue.EmbeddedRedis(tmp_path / "redis") as make_run_redis:
+        queues = queue.Queues()
+        queues.configure("")  # no REDIS_URL
+        try:
+            queues.connection.set("joined", "yes")
+            assert redis.Redis.from_url(make_run_redis.url).get("joined") == b"yes"
+        finally:
+            queues.close()
