@@ -9,15 +9,19 @@ from pathlib import Path
 
 import pytest
 from rq import Queue
-from sqlalchemy import func, select
 
 from core.config import Settings
 from core.db import db
 from core.queue import DEFAULT
 from outreach import inbox
-from outreach.models import Direction, Message
 from tests.integration.conftest import Live
-from tests.outreach_helpers import kill_worker, start_worker, stop_worker, worker_env
+from tests.outreach_helpers import (
+    inbound_stored_and_read,
+    kill_worker,
+    start_worker,
+    stop_worker,
+    worker_env,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -32,17 +36,6 @@ def _wait_for(what: str, done: Callable[[], bool], seconds: float) -> float:
             return time.monotonic() - started
         time.sleep(0.02)
     raise AssertionError(f"timed out after {seconds} s waiting for {what}")
-
-
-def _counts() -> tuple[int, int]:
-    """(inbound messages, of which read)."""
-    with db.session() as session:
-        total, read = session.execute(
-            select(func.count(Message.id), func.count(Message.processed_at)).where(
-                Message.direction == Direction.INBOUND
-            )
-        ).one()
-    return int(total), int(read)
 
 
 def _store_replies(live: Live, count: int, first: int) -> None:
@@ -68,12 +61,14 @@ def _kill_reader_mid_batch(live: Live, tmp_path: Path) -> float:
     doomed = start_worker(env, tmp_path / "doomed.log")
     try:
         assert inbox.nudge_processing() is True
-        _wait_for("the reader to be part-way through", lambda: _counts()[1] >= 5, 120)
+        _wait_for(
+            "the reader to be part-way through", lambda: inbound_stored_and_read()[1] >= 5, 120
+        )
         kill_worker(doomed)
     finally:
         stop_worker(doomed)
     killed_at = time.monotonic()
-    total, read = _counts()
+    total, read = inbound_stored_and_read()
     assert read < total, "the reader finished before it could be killed"
     assert live.redis.exists(inbox.INBOUND_DRAIN.flag), "the dead reader left no flag"
     return killed_at
@@ -93,7 +88,7 @@ def test_reader_killed_mid_batch_replies_that_keep_arriving_are_read_within_the_
             if time.monotonic() - last_sent > 0.5:
                 assert live.sandbox.reply(f"+1646555{sent:04d}", "3 ok I guess") == 200
                 sent, last_sent = sent + 1, time.monotonic()
-            total, read = _counts()
+            total, read = inbound_stored_and_read()
             return read == total == WAITING + sent
 
         _wait_for("every reply to be read", all_read, 60)
@@ -115,7 +110,7 @@ def test_reader_killed_mid_batch_tick_has_every_reply_read_within_a_tick(
         # reader has missed two renewals of its lease (well inside any TICK_SECONDS).
         time.sleep(max(0.0, killed_at + 2.5 * inbox.INBOUND_DRAIN.renew_every - time.monotonic()))
         Queue(DEFAULT, connection=live.redis).enqueue("surveys.jobs.tick")
-        _wait_for("every reply to be read", lambda: _counts()[1] == WAITING, 60)
+        _wait_for("every reply to be read", lambda: inbound_stored_and_read()[1] == WAITING, 60)
         delay = time.monotonic() - killed_at
     finally:
         stop_worker(survivor)

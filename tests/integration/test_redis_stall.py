@@ -10,13 +10,11 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from sqlalchemy import func, select
 
-from core.db import db
 from core.queue import EmbeddedRedis
-from outreach.models import Direction, Message
 from surveys import jobs
 from tests.integration.conftest import Live
+from tests.outreach_helpers import inbound_stored_and_read
 
 pytestmark = pytest.mark.slow
 
@@ -33,16 +31,6 @@ def private_redis() -> Iterator[EmbeddedRedis]:
 @pytest.fixture
 def redis_url(private_redis: EmbeddedRedis) -> str:
     return private_redis.url
-
-
-def _read_and_stored() -> tuple[int, int]:
-    with db.session() as session:
-        stored, read = session.execute(
-            select(func.count(Message.id), func.count(Message.processed_at)).where(
-                Message.direction == Direction.INBOUND
-            )
-        ).one()
-    return int(stored), int(read)
 
 
 def test_redis_stalled_webhooks_answer_within_a_second_and_no_reply_is_lost(
@@ -75,4 +63,4 @@ def test_redis_stalled_webhooks_answer_within_a_second_and_no_reply_is_lost(
     # Redis is back: the tick's sweep wakes a reader for what the skipped nudges left.
     jobs.tick()
     live.work()
-    assert _read_and_stored() == (REPLIES + 1, REPLIES + 1)
+    assert inbound_stored_and_read() == (REPLIES + 1, REPLIES + 1)
