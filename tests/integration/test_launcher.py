@@ -4,6 +4,7 @@ does not stop the service, and Ctrl-C stops everything quietly, Redis last."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import signal
 import socket
@@ -174,3 +175,26 @@ def test_launcher_redis_is_what_cli_commands_and_make_worker_join_without_redis_
             assert redis.Redis.from_url(make_run_redis.url).get("joined") == b"yes"
         finally:
             queues.close()
+
+
+def test_launcher_child_that_keeps_dying_is_restarted_with_growing_backoff() -> None:
+    from core.launcher import Supervisor
+
+    dies = [sys.executable, "-c", "raise SystemExit(3)"]
+    supervisor = Supervisor({"flaky": dies}, dict(os.environ), embedded=None)
+    starts = []
+    supervisor.start()
+    try:
+        deadline = time.monotonic() + 6.5
+        while time.monotonic() < deadline:
+            process = supervisor.children["flaky"].process
+            if process is not None and (not starts or starts[-1][0] != process.pid):
+                starts.append((process.pid, time.monotonic()))
+            supervisor.watch()
+            time.sleep(0.05)
+    finally:
+        supervisor.stop()
+    gaps = [later - earlier for (_, earlier), (_, later) in itertools.pairwise(starts)]
+    # Started at 0, then about 1 s and 2 s later (the next would be 4 s on): no tight loop.
+    assert len(starts) == 3, gaps
+    assert 0.9 < gaps[0] < 1.6 and 1.9 < gaps[1] < 2.6, gaps
