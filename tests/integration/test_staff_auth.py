@@ -330,11 +330,3 @@ def test_sign_in_failures_from_one_ipv6_subscriber_count_together(
         _sign_in_from(app.test_client(), f"2001:db8:1:2::{n + 1:x}", "sam@example.com", "guess")
 
     assert _sign_in_from(app.test_client(), "2001:db8:1:2::ff", "sam@example.com", PASSWORD) == 429
-
-
-def test_bare_address_redirects_to_the_staff_view_and_its_sign_in(app: Flask, client: Any) -> None:
-    answer = client.get("/")
-
-    assert answer.status_code == 302
-    assert answer.headers["Location"] == "/staff/"
-    assert client.get("/staff/").headers["Location"].startswith("/staff/sign-in")
