@@ -84,9 +84,9 @@ def test_gunicorn_access_log_hides_the_inbound_secret_and_unsubscribe_token(
         deadline = time.monotonic() + 60
         while True:
             try:
-                requests.get(f"{base}/healthz", timeout=2)
+                requests.get(f"{base}/healthz", timeout=10)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or a worker still booting
                 assert time.monotonic() < deadline, "gunicorn did not start"
                 time.sleep(0.2)
         inbound = requests.post(
