@@ -58,6 +58,7 @@ ACTION_LABELS = {
     "must_catch_enabled": "Switched on must-catch phrase",
     "staff_user_created": "Created staff user",
     "staff_user_changed": "Changed staff user",
+    "password_changed": "Changed a password",
 }
 
 

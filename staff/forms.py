@@ -189,3 +189,17 @@ class MustCatchForm(ActionForm):
     category = SelectField("Category", validate_choice=False)
     priority = SelectField("Priority", validate_choice=False)
     submit = SubmitField("Add phrase")
+
+
+class PasswordChangeForm(ActionForm):
+    current = PasswordField(
+        "Current password",
+        validators=[DataRequired("Enter your current password."), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password = PasswordField(
+        "New password (8 characters or more)",
+        validators=[DataRequired("Enter a new password."), Length(max=1024)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField("Change password")
