@@ -7,9 +7,9 @@ import pytest
 from playwright.sync_api import expect
 
 from core.db import db
-from surveys.models import Survey
 from tests.browser.conftest import Tab
 from tests.factories import DEFAULT_STAFF_PASSWORD, make_staff_user
+from tests.integration.test_staff_work import make_survey
 
 pytestmark = pytest.mark.browser
 
@@ -51,17 +51,7 @@ def test_reading_rules_page_adds_a_phrase_and_shows_a_bad_one_next_to_its_field(
 def test_survey_form_shows_what_the_spanish_sms_costs_and_refuses_an_accent(tab: Tab) -> None:
     _admin()
     with db.session() as session:
-        survey = Survey(
-            key="pulse",
-            name="Pulse",
-            question="How is it?",
-            sms_template="Hi {first_name}. Reply STOP to opt out.",
-            email_subject="Hi",
-            email_template="Hi",
-        )
-        session.add(survey)
-        session.flush()
-        survey_id = survey.id
+        survey_id = make_survey(session).id
     tab.sign_in("admin@example.com", DEFAULT_STAFF_PASSWORD)
     page = tab.page
     tab.go(f"/staff/surveys/{survey_id}")
