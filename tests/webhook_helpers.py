@@ -13,11 +13,14 @@ from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import TestResponse
 
+from core.clock import now
 from core.config import Settings
+from outreach.channels.sandbox import SIGNATURE_HEADER, TIMESTAMP_HEADER, event_key, sign_events
 from outreach.channels.twilio_sms import SANDBOX_ACCOUNT_SID
 
 SMS_PATH = "/webhooks/twilio/sms"
 STATUS_PATH = "/webhooks/twilio/status"
+EVENTS_PATH = "/webhooks/sendgrid/events"
 CONTRACTOR_PHONE = "+14155550101"
 
 
@@ -114,3 +117,18 @@ def resplits(params: Mapping[str, str]) -> list[dict[str, str]]:
 
 def signed_string(url: str, params: Mapping[str, str]) -> str:
     return url + "".join(name + params[name] for name in sorted(params))
+
+
+def post_events(
+    client: FlaskClient, settings: Settings, body: bytes, stamp: str | None = None
+) -> TestResponse:
+    """POST a raw Event Webhook body signed as SendGrid signs it, with the sandbox's key (the
+    key the app derives in development and tests)."""
+    stamp = stamp if stamp is not None else str(int(now().timestamp()))
+    signature = sign_events(event_key(settings.twilio_auth_token), stamp, body)
+    return client.post(
+        EVENTS_PATH,
+        data=body,
+        content_type="application/json",
+        headers={SIGNATURE_HEADER: signature, TIMESTAMP_HEADER: stamp},
+    )
