@@ -21,7 +21,7 @@ from core.clock import now
 from core.db import insert_ignoring_duplicates
 from outreach import consent
 from outreach.delivery import apply_provider_status
-from outreach.models import Channel, Direction, Message, ProviderEvent
+from outreach.models import MESSAGE_ID_MAX, Channel, Direction, Message, ProviderEvent
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,6 @@ class Outcome:
 
 # Widths of the columns an event's values are stored in (provider_events, consents, messages).
 _WIDTHS = {"sg_event_id": 255, "email": 320, "sg_message_id": 255, "event": 32}
-MAX_MESSAGE_ID = 2**31 - 1
 
 
 def parse_events(payload: Any) -> list[dict[str, Any]]:
@@ -89,7 +88,7 @@ def _our_id(value: Any) -> int | None:
     if not (text.isascii() and text.isdigit() and len(text) <= 10):
         return None
     number = int(text)
-    return number if 0 < number <= MAX_MESSAGE_ID else None
+    return number if 0 < number <= MESSAGE_ID_MAX else None
 
 
 def _message_for(session: Session, event: Mapping[str, Any]) -> Message | None:

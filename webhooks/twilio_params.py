@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 from werkzeug.datastructures import MultiDict
 
+from outreach.models import MESSAGE_ID_MAX
+
 MESSAGE_SID = re.compile(r"(?:SM|MM)[0-9a-fA-F]{32}")
 ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
 SERVICE_SID = re.compile(r"MG[0-9a-fA-F]{32}")
@@ -56,7 +58,6 @@ MAX_VALUE = 8192  # media URLs and what Twilio adds (AddOns carries JSON)
 MAX_PARAMETERS = 80
 _SID_TWINS = ("SmsSid", "SmsMessageSid")  # deprecated names Twilio still sends, equal to MessageSid
 _MEDIA = re.compile(r"Media(?:Url|ContentType)([0-9]{1,2})")
-MAX_MESSAGE_ID = 2**31 - 1  # our messages.id column
 
 
 class BadTwilioRequest(ValueError):
@@ -227,6 +228,6 @@ def message_id(query: MultiDict[str, str]) -> int | None:
         return None
     value = values[0]
     ok = len(values) == 1 and value.isascii() and value.isdigit() and len(value) <= 10
-    if not ok or not 0 < int(value) <= MAX_MESSAGE_ID:
+    if not ok or not 0 < int(value) <= MESSAGE_ID_MAX:
         raise BadTwilioRequest("m", "not one of our message ids")
     return int(value)
