@@ -86,13 +86,15 @@ def post_twilio(
     signed_url: str | None = None,
     headers: Mapping[str, str] | None = None,
     base_url: str | None = None,
+    signature: str | None = None,
 ) -> TestResponse:
     """POST ``params`` form-encoded, signed as Twilio signs: over ``signed_url`` (default:
     PUBLIC_BASE_URL, the path and the query) and the parameters."""
     url = signed_url or settings.public_base_url + path + (f"?{query}" if query else "")
     pairs = list(params.items()) if isinstance(params, Mapping) else params
     validator = RequestValidator(settings.twilio_auth_token)
-    signature = validator.compute_signature(url, MultiDict(pairs))
+    if signature is None:
+        signature = validator.compute_signature(url, MultiDict(pairs))
     extra: dict[str, Any] = {"base_url": base_url} if base_url else {}
     return client.post(
         path + (f"?{query}" if query else ""),

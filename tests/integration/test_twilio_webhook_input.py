@@ -281,6 +281,16 @@ def test_twilio_sms_signed_for_the_host_the_client_sent_gets_403(
     assert _inbound_count() == 0
 
 
+@pytest.mark.parametrize("signature", ["caf\u00e9", "\u00ff" * 28, "=" * 200])
+def test_twilio_sms_with_a_garbled_signature_gets_403(
+    client: FlaskClient, settings: Settings, signature: str
+) -> None:
+    answer = post_twilio(client, settings, SMS_PATH, inbound_sms("4"), signature=signature)
+
+    assert answer.status_code == 403
+    assert _inbound_count() == 0
+
+
 def test_twilio_sms_forwarded_headers_are_ignored_without_trust_proxy(
     client: FlaskClient, settings: Settings
 ) -> None:

@@ -135,6 +135,9 @@ def _mutated(
     dropped=st.lists(names, max_size=3),
     extra=st.lists(st.tuples(names, texts), max_size=2),
     body=texts,
+    forged=st.one_of(
+        st.none(), st.none(), st.text(st.characters(min_codepoint=32, max_codepoint=255))
+    ),
 )
 def test_fuzz_twilio_sms_signed_never_answers_5xx(
     client: FlaskClient,
@@ -144,11 +147,14 @@ def test_fuzz_twilio_sms_signed_never_answers_5xx(
     dropped: list[str],
     extra: list[tuple[str, str]],
     body: str,
+    forged: str | None,
 ) -> None:
     tally["endpoint"] = SMS_PATH  # type: ignore[assignment]
     pairs = _mutated(inbound_sms(body), changes, dropped, extra)
 
-    status = _answer(tally, lambda: post_twilio(client, settings, SMS_PATH, pairs).status_code)
+    status = _answer(
+        tally, lambda: post_twilio(client, settings, SMS_PATH, pairs, signature=forged).status_code
+    )
 
     assert status < 500, pairs
 
