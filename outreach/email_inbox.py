@@ -114,7 +114,8 @@ def read_form(stream: IO[bytes], content_type: str) -> dict[str, bytes]:
     """
     mimetype, options = parse_options_header(content_type or "")
     boundary = options.get("boundary", "")
-    if mimetype != "multipart/form-data" or not boundary:
+    # RFC 2231 lets a boundary be written in UTF-8; a real one is ASCII (RFC 2046).
+    if mimetype != "multipart/form-data" or not boundary or not boundary.isascii():
         raise BadInboundEmail("Content-Type: expected multipart/form-data with a boundary")
     decoder = MultipartDecoder(boundary.encode("latin-1"), max_form_memory_size=None)
     fields: dict[str, bytearray] = {}

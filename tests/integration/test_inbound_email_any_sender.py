@@ -230,3 +230,16 @@ def test_inbound_email_with_undecodable_text_is_read_and_shown_flagged_to_staff(
     html = staff.get("/staff/replies").get_data(as_text=True)
     assert "part unreadable" in html
     assert "4 all good \ufffd\ufffd thanks" in html
+
+
+def test_inbound_email_with_a_non_ascii_boundary_gets_400_naming_content_type(
+    client: FlaskClient, settings: Settings
+) -> None:
+    answer = client.post(
+        INBOUND_PATH + settings.sendgrid_inbound_secret,
+        data=b"--\xe2\x82\xac\r\n",
+        content_type="multipart/form-data; boundary*=utf-8''%E2%82%AC",
+    )
+
+    assert answer.status_code == 400
+    assert b"Content-Type:" in answer.data

@@ -109,6 +109,9 @@ def tally(database_url: str) -> Iterator[Counter[str]]:
     )
 
 
+garbled_headers = st.text(st.characters(min_codepoint=32, max_codepoint=255), max_size=60)
+
+
 def _answer(tally: Counter[str], send: object) -> int:
     """The status, counting an exception the way a server would answer it: as a 500."""
     tally["requests"] += 1
@@ -135,9 +138,7 @@ def _mutated(
     dropped=st.lists(names, max_size=3),
     extra=st.lists(st.tuples(names, texts), max_size=2),
     body=texts,
-    forged=st.one_of(
-        st.none(), st.none(), st.text(st.characters(min_codepoint=32, max_codepoint=255))
-    ),
+    forged=st.one_of(st.none(), st.none(), garbled_headers),
 )
 def test_fuzz_twilio_sms_signed_never_answers_5xx(
     client: FlaskClient,
@@ -245,6 +246,7 @@ def _event(n: int) -> dict[str, object]:
         st.sampled_from(["\u00b2", "9" * 400, "", " 1", "-1", "1.5", "\uff11"]),
         st.integers(0, 10**15).map(str),
     ),
+    forged=st.one_of(st.none(), st.none(), garbled_headers),
 )
 def test_fuzz_sendgrid_events_signed_never_answers_5xx(
     client: FlaskClient,
@@ -255,12 +257,13 @@ def test_fuzz_sendgrid_events_signed_never_answers_5xx(
     whole: object,
     raw: bytes | None,
     stamp: str | None,
+    forged: str | None,
 ) -> None:
     tally["endpoint"] = "/webhooks/sendgrid/events"  # type: ignore[assignment]
     batch = [{**_event(i), "event": events_kind, **e} for i, e in enumerate(events)]
     body = raw if raw is not None else json.dumps(whole if whole is not None else batch).encode()
 
-    status = _answer(tally, lambda: post_events(client, settings, body, stamp).status_code)
+    status = _answer(tally, lambda: post_events(client, settings, body, stamp, forged).status_code)
 
     assert status < 500, (body[:300], stamp)
 
@@ -335,6 +338,12 @@ header_lines = st.lists(
         ),
         max_size=3,
     ),
+    content_type=st.one_of(
+        st.none(),
+        st.none(),
+        garbled_headers,
+        st.sampled_from(["multipart/form-data; boundary*=utf-8''%E2%82%AC", "multipart/form-data"]),
+    ),
 )
 def test_fuzz_sendgrid_inbound_parse_never_answers_5xx(
     client: FlaskClient,
@@ -346,6 +355,7 @@ def test_fuzz_sendgrid_inbound_parse_never_answers_5xx(
     charset_map: dict[str, str],
     envelope: object,
     fields: list[tuple[str, bytes]],
+    content_type: str | None,
 ) -> None:
     tally["endpoint"] = INBOUND_PATH  # type: ignore[assignment]
     header_block = b"From: Rosa <rosa@example.com>\n" + b"".join(
