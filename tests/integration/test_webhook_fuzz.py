@@ -194,6 +194,12 @@ def test_fuzz_twilio_status_callback_signed_never_answers_5xx(
     assert answer < 500, (pairs, query)
 
 
+def _containers(inner: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
+    return st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    )
+
+
 json_values = st.recursive(
     st.one_of(
         st.none(),
@@ -202,9 +208,7 @@ json_values = st.recursive(
         st.floats(allow_nan=False),
         texts,
     ),
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)
-    ),
+    _containers,
     max_leaves=12,
 )
 event_keys = st.sampled_from(
