@@ -27,8 +27,8 @@ from outreach.models import MESSAGE_ID_MAX
 MESSAGE_SID = re.compile(r"(?:SM|MM)[0-9a-fA-F]{32}")
 ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
 SERVICE_SID = re.compile(r"MG[0-9a-fA-F]{32}")
-# A phone number, a short code or a channel address ("whatsapp:+1415…").
-ADDRESS = re.compile(r"(?:[a-z]{2,16}:)?\+?[0-9A-Za-z]{2,32}")
+# A phone number, a short code or a channel address ("whatsapp:+1415…", "rcs:brand_agent").
+ADDRESS = re.compile(r"(?:[a-z]{2,16}:)?\+?[0-9A-Za-z_.-]{2,64}")
 ERROR_CODE = re.compile(r"[0-9]{1,6}")
 # Names Twilio uses: "MessageSid", "FromZip", "MediaUrl0". Twilio adds parameters without
 # notice, so an unknown name of this shape is kept; a name with a sid inside it is a re-cut.

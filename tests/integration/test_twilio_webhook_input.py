@@ -400,3 +400,13 @@ def test_gunicorn_from_launcher_takes_x_forwarded_proto_only_with_trust_proxy(
     settings = Settings.from_env({}, secret_key="x" * 40, trust_proxy=trust_proxy)
 
     assert _scheme_seen(settings, _free_port()) == scheme
+
+
+@pytest.mark.parametrize("sender", ["+447700900123", "whatsapp:+14155550101", "rcs:brand_agent"])
+def test_twilio_sms_from_any_channel_address_twilio_uses_is_stored(
+    client: FlaskClient, settings: Settings, sender: str
+) -> None:
+    answer = post_twilio(client, settings, SMS_PATH, inbound_sms("4 fine", from_=sender))
+
+    assert answer.status_code == 200
+    assert _inbound_count() == 1
