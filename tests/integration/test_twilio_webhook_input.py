@@ -26,6 +26,7 @@ from core.config import Settings
 from core.db import db
 from core.launcher import ROOT, web_command
 from outreach.models import Consent, Direction, Message
+from tests.integration.conftest import Live
 from tests.webhook_helpers import (
     CONTRACTOR_PHONE,
     SMS_PATH,
@@ -410,3 +411,24 @@ def test_twilio_sms_from_any_channel_address_twilio_uses_is_stored(
 
     assert answer.status_code == 200
     assert _inbound_count() == 1
+
+
+def test_twilio_sms_start_recut_over_http_after_a_stop_is_refused(live: Live) -> None:
+    """The attack as it was run: a START captured off the wire, re-cut and posted to a real
+    server after the contractor sent STOP."""
+    phone = "+14155550188"
+    assert live.sandbox.reply(phone, "START") == 200
+    captured = live.sandbox.replies()[-1]["params"]
+    assert live.sandbox.reply(phone, "STOP") == 200
+    url = live.url + SMS_PATH
+    token = live.app.config["SETTINGS"].twilio_auth_token
+    signature = RequestValidator(token).compute_signature(url, captured)
+
+    answers = [
+        requests.post(url, data=variant, headers={"X-Twilio-Signature": signature}, timeout=10)
+        for variant in resplits(captured)
+    ]
+
+    assert {a.status_code for a in answers} <= {200, 400, 403}
+    assert _opted_out(phone)
+    assert _inbound_count() == 2
