@@ -111,6 +111,11 @@ class Settings:
         default=1.0, metadata=_env("SMS_SEGMENTS_PER_SECOND", _positive_float)
     )
     trust_proxy: bool = field(default=False, metadata=_env("TRUST_PROXY", _bool))
+    # How long a web request waits for a database lock before answering 503 (Retry-After):
+    # Twilio gives up on a webhook after 15 s, and gunicorn kills a worker after 30.
+    web_db_wait_seconds: float = field(
+        default=8.0, metadata=_env("WEB_DB_WAIT_SECONDS", _positive_float)
+    )
 
     # Outreach timing: an invitation that cannot go out within STALE_DAYS of its due date
     # expires; non-responders get one reminder REMINDER_AFTER_HOURS after the invitation went.

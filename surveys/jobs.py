@@ -40,8 +40,9 @@ def tick() -> dict[str, int]:
     # the last dispatcher was killed.
     delivery.nudge_dispatch(repair=True)
     if waiting:
-        # The outbox sweep: replies stored while Redis was down get read now.
-        inbox.nudge_processing()
+        # The outbox sweep: replies stored while Redis was down, or left by a reader that was
+        # killed, get read now.
+        inbox.INBOUND_DRAIN.repair()
     return {
         "planned": planned,
         "expired": expired,
