@@ -11,6 +11,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from core import logs
 from core.config import Settings, activate
 from core.db import DatabaseBusy, db, is_busy
 from core.queue import queues
@@ -42,6 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(config)
     activate(settings)
+    logs.install()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # The SDK logs every request and its headers at INFO.
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
