@@ -177,3 +177,35 @@ def test_classify_plain_requests_in_words_seen_in_held_out_writers_opt_out(text:
 )
 def test_classify_requests_about_shifts_and_sites_are_not_opt_outs(text: str) -> None:
     assert classify(text) is None
+
+
+def _wide(text: str) -> str:
+    """The full-width forms of ASCII letters, as some phone keyboards type them."""
+    return "".join(chr(ord(c) + 0xFEE0) for c in text)
+
+
+@pytest.mark.parametrize(
+    ("text", "keyword"),
+    [
+        (_wide("STOP"), Keyword.OPT_OUT),  # full-width letters
+        (_wide("stop"), Keyword.OPT_OUT),
+        ("S\u200bTOP", Keyword.OPT_OUT),  # zero-width space inside
+        ("\ufeffSTOP", Keyword.OPT_OUT),  # a byte-order mark in front
+        ("ST\u200dOP\u2060", Keyword.OPT_OUT),  # zero-width joiner, word joiner
+        ("STOP 🛑", Keyword.OPT_OUT),  # a trailing emoji
+        ("stop🙏🏽", Keyword.OPT_OUT),  # an emoji with a skin tone, no space
+        ("❤️ STOP ❤️", Keyword.OPT_OUT),  # emoji with a variation selector on both sides
+        (_wide("BAJA"), Keyword.OPT_OUT),
+        (_wide("START") + " 👍", Keyword.OPT_IN),
+        ("HE\u200bLP", Keyword.HELP),
+        ("please stop texting me 🙏", Keyword.OPT_OUT),
+        (_wide("please") + "\u3000" + _wide("stop"), Keyword.OPT_OUT),  # ideographic space
+    ],
+)
+def test_classify_disguised_keyword_is_recognised(text: str, keyword: Keyword) -> None:
+    assert classify(text) is keyword
+
+
+@pytest.mark.parametrize("text", ["🛑", "\u200b", _wide("STOPPED"), "the bus 🚌 stop is far"])
+def test_classify_emoji_and_look_alikes_alone_are_not_instructions(text: str) -> None:
+    assert classify(text) is None
