@@ -69,9 +69,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_core_cli(app)
     app.cli.add_command(contractors_cli)
     app.cli.add_command(surveys_cli)
-    from staff.demo import seed_demo_command
-
-    app.cli.add_command(seed_demo_command)
 
     app.add_url_rule("/healthz", "healthz", healthz)
     return app

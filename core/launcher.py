@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         children["sandbox"] = subprocess.Popen(  # noqa: S603
             _python_cmd(
                 "-m",
-                "outreach.channels.sandbox",
+                "sandbox",
                 "--port",
                 str(args.sandbox_port),
                 "--app-url",

@@ -16,9 +16,9 @@ from twilio.rest import Client
 
 from core.config import Settings
 from core.db import db
-from outreach.channels.sandbox import Sandbox, event_key, public_key_text, sign_events
 from outreach.channels.twilio_sms import SANDBOX_ACCOUNT_SID
 from outreach.models import Message
+from sandbox import Sandbox, event_key, public_key_text, sign_events
 from surveys.models import Invitation
 from tests.conftest import FrozenClock
 from tests.factories import make_contractor

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from core.db import db
 from outreach import consent
-from outreach.channels.sandbox import sign_events
 from outreach.models import Consent, Message, ProviderEvent
+from sandbox import sign_events
 from surveys.models import Invitation
 from tests.conftest import FrozenClock
 from tests.factories import make_contractor

@@ -1,5 +1,5 @@
 """Demo data for `make run`: a roster spread around the globe, a survey, staff logins, and
-weeks of history (see ``staff.demo_history``) so that every staff page has something to show."""
+weeks of history (see ``demo.history``) so that every staff page has something to show."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from core.config import INSTANCE_DIR
 from core.db import db
+from demo import history as demo_history
 from outreach.models import Channel, Contractor
 from outreach.schedule import local_today
-from staff import demo_history
 from staff.models import Role, StaffUser
 from surveys.models import Survey
 
