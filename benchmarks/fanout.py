@@ -33,9 +33,8 @@ from core.app import import_models  # noqa: E402
 from core.db import db  # noqa: E402
 from core.queue import EmbeddedRedis, queues  # noqa: E402
 from outreach import delivery  # noqa: E402
-from outreach.models import Contractor  # noqa: E402
+from outreach.models import Contractor, Invitation, Survey  # noqa: E402
 from outreach.schedule import local_today, plan_invitations  # noqa: E402
-from surveys.models import Invitation, Survey  # noqa: E402
 
 ZONES = ["America/New_York", "America/Chicago", "America/Los_Angeles", "Pacific/Honolulu"]
 

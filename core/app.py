@@ -54,10 +54,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     queues.init_app(app)
 
+    from outreach.tick import init_app as init_outreach
     from staff import init_app as init_staff
     from surveys import init_app as init_surveys
     from webhooks import init_app as init_webhooks
 
+    init_outreach(app)
     init_surveys(app)
     init_webhooks(app)
     init_staff(app)

@@ -16,10 +16,9 @@ from sqlalchemy.orm import Session
 from core.config import INSTANCE_DIR
 from core.db import db
 from demo import history as demo_history
-from outreach.models import Channel, Contractor
+from outreach.models import Channel, Contractor, Survey
 from outreach.schedule import local_today
 from staff.models import Role, StaffUser
-from surveys.models import Survey
 
 DEMO_SURVEY_KEY = "demo-pulse"
 # Zones about three hours apart, so that at any moment some contractors are inside the

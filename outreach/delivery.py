@@ -55,10 +55,9 @@ from outreach.channels import Channel, ChannelError, Failure, OutboundMessage
 from outreach.consent import Reach
 from outreach.email_inbox import thread_message_id
 from outreach.models import Channel as ChannelName
-from outreach.models import Contractor, Direction, Message
+from outreach.models import Contractor, Direction, Invitation, InvitationStatus, Message, Survey
 from outreach.pacing import Pacer, Turn
 from outreach.schedule import in_hard_window, in_send_window
-from surveys.models import Invitation, InvitationStatus, Survey
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""Who we reach and what passed between us: contractors, consent, messages."""
+"""Who we reach, what we ask them and what passed between us: contractors, consent, surveys,
+invitations, messages, campaigns."""
 
 from __future__ import annotations
 
@@ -6,8 +7,19 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, func
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.clock import now
 from core.db import Base
@@ -41,6 +53,76 @@ class Contractor(Base):
 
     def __repr__(self) -> str:
         return f"<Contractor {self.external_id} {self.name!r}>"
+
+
+DEFAULT_ONBOARDING_DAYS = [3, 14, 30, 45]
+
+
+class Survey(Base):
+    __tablename__ = "surveys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    question: Mapped[str] = mapped_column(Text)
+    scale_max: Mapped[int] = mapped_column(Integer, default=5)
+    sms_template: Mapped[str] = mapped_column(Text)
+    email_subject: Mapped[str] = mapped_column(String(200))
+    email_template: Mapped[str] = mapped_column(Text)
+    # Other languages' texts: {"es": {"sms_template": ..., "email_subject": ...,
+    # "email_template": ...}}. A language left out is written from outreach.templates' default.
+    translations: Mapped[dict[str, dict[str, str]] | None] = mapped_column(JSON)
+    # Days after the assignment start on which the survey goes out, then every
+    # ``pulse_every_days`` until the assignment ends (no recurring pulse when null).
+    onboarding_days: Mapped[list[int]] = mapped_column(
+        JSON, default=lambda: list(DEFAULT_ONBOARDING_DAYS)
+    )
+    pulse_every_days: Mapped[int | None] = mapped_column(Integer)
+    # Local send window, "HH:MM"; clamped to the 08:00-20:00 hard bounds whatever is set.
+    window_start: Mapped[str] = mapped_column(String(5), default="09:00")
+    window_end: Mapped[str] = mapped_column(String(5), default="18:00")
+    weekdays_only: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+
+
+class InvitationStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    ANSWERED = "answered"
+    EXPIRED = "expired"
+    SKIPPED = "skipped"  # opted out or no usable address when its turn came
+
+
+class Invitation(Base):
+    __tablename__ = "invitations"
+    __table_args__ = (
+        UniqueConstraint("survey_id", "contractor_id", "due_on"),
+        Index("ix_invitations_status_due", "status", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"))
+    contractor_id: Mapped[int] = mapped_column(ForeignKey("contractors.id"), index=True)
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default=InvitationStatus.SCHEDULED)
+    channel: Mapped[str] = mapped_column(String(10))
+    reply_token: Mapped[str] = mapped_column(String(32), unique=True)
+    reminder_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Provider refusals that asked us to come back later (429, 5xx), and when to.
+    send_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    survey: Mapped[Survey] = relationship()
+    contractor: Mapped[Contractor] = relationship()
 
 
 class Consent(Base):

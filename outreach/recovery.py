@@ -22,8 +22,7 @@ from core.clock import now
 from outreach.channels import Channel
 from outreach.delivery import MAX_SEND_ATTEMPTS, advance_invitation, advance_message, is_reminder
 from outreach.models import Channel as ChannelName
-from outreach.models import Direction, Message
-from surveys.models import Invitation, InvitationStatus
+from outreach.models import Direction, Invitation, InvitationStatus, Message
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session
 from core.clock import now
 from core.db import insert_ignoring_duplicates
 from outreach.campaigns import Segment
-from outreach.models import Campaign, Contractor
-from surveys.models import Invitation, InvitationStatus, Survey
+from outreach.models import Campaign, Contractor, Invitation, InvitationStatus, Survey
 
 # No setting can widen these: the strictest US state rules (Florida, Oklahoma) end at 8 pm.
 HARD_START = time(8, 0)

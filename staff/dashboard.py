@@ -16,10 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.clock import now
-from outreach.models import Contractor
+from outreach.models import Contractor, Invitation, InvitationStatus
 from staff.charts import Chart, weekly_chart
 from staff.inbox import start_of
-from surveys.models import Alert, Invitation, InvitationStatus, Response, Team, Ticket
+from surveys.models import Alert, Response, Team, Ticket
 
 MIN_RESPONDENTS = 5
 WEEKS = 8

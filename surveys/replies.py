@@ -27,10 +27,10 @@ from core.clock import now
 from outreach import consent
 from outreach.delivery import advance_invitation
 from outreach.email_inbox import reply_text
-from outreach.models import Channel, Contractor, Direction, Message
+from outreach.models import Channel, Contractor, Direction, Invitation, InvitationStatus, Message
 from surveys import language, triage
 from surveys.analysis import Analysis, analyze
-from surveys.models import Invitation, InvitationStatus, Response
+from surveys.models import Response
 from surveys.scoring import extract_rating
 from surveys.triage import ANSWER_WINDOW
 

@@ -37,9 +37,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.clock import now
-from outreach.models import Contractor
+from outreach.models import Contractor, Invitation, InvitationStatus
 from surveys.analysis import Analysis
-from surveys.models import Alert, Invitation, InvitationStatus, Response, Team, Ticket
+from surveys.models import Alert, Response, Team, Ticket
 
 
 class AlertKind(StrEnum):

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from core.config import Settings
 from outreach.delivery import send_invitation
-from surveys.models import Invitation, Survey
+from outreach.models import Invitation, Survey
 from tests.fakes import FakeChannel
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,9 +13,8 @@ from outreach.delivery import (
     send_invitation,
     sendable_invitation_ids,
 )
-from outreach.models import Consent, Contractor, Message
+from outreach.models import Consent, Contractor, Invitation, Message, Survey
 from outreach.schedule import plan_invitations
-from surveys.models import Invitation, Survey
 from tests.conftest import FrozenClock
 from tests.fakes import FakeChannel
 

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from demo import seed as demo
 from outreach import delivery
-from outreach.models import Contractor
+from outreach.models import Contractor, Invitation
 from outreach.schedule import plan_invitations
 from staff.models import AuditEvent, WorkNote
-from surveys.models import Alert, Invitation, Response, Ticket
+from surveys.models import Alert, Response, Ticket
 from tests.conftest import FrozenClock
 from tests.staff_helpers import signed_in
 
