@@ -42,6 +42,7 @@ from staff.errors import WorkError
 from surveys import triage
 from surveys.analysis import analyze
 from surveys.models import Alert, Response, Ticket
+from surveys.replies import is_flagged
 
 PREFIX = "HIST-"
 SMS_FROM = "+15005550006"
@@ -390,7 +391,7 @@ class _Replay:
                 "unknown_sender": False,
                 "from": None,
             },
-            flagged=analysis.negative or analysis.category != "none" or analysis.quit_intent,
+            flagged=is_flagged(analysis),
             created_at=now,
         )
         self.session.add(response)

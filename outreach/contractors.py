@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 import phonenumbers
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -78,9 +79,6 @@ _ZONE_HINTS = {
 }
 
 T = TypeVar("T")
-
-_EMAIL_LOCAL = re.compile(r"[^\s@\"(),:;<>\[\]\\]+")
-_DOMAIN_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 
 
 class RosterFileError(ValueError):
@@ -178,32 +176,23 @@ def normalise_phone(raw: str, region: str) -> str:
 
 
 def normalise_email(raw: str) -> str:
-    """Return the address with its domain lower-cased (the local part is the mailbox's own).
+    """Return the address with its domain lower-cased (the local part is the mailbox's own) and
+    an international domain in its ASCII (punycode) form, as SMTP needs.
 
-    Only the shape is checked: one ``@``, a local part without spaces or quotes, and a domain
-    of dotted labels with a letter-only top level. Whether the mailbox exists is SendGrid's to
-    find out (a bounce suppresses the address).
+    The one address check of the service (roster, staff accounts): the shape, by the
+    ``email-validator`` library, and the length SMTP can carry. Whether the mailbox exists is
+    SendGrid's to find out (a bounce suppresses the address).
 
     Raises:
         ValueError: the text cannot be an email address.
     """
-    invalid = f"{raw!r} is not a valid email address"
-    local, at, domain = raw.rpartition("@")
-    if not at or not local or not domain or not _EMAIL_LOCAL.fullmatch(local):
-        raise ValueError(invalid)
-    if local.startswith(".") or local.endswith(".") or ".." in local or len(local) > 64:
-        raise ValueError(invalid)
     try:
-        # International domains are stored in their ASCII (punycode) form, as SMTP needs.
-        domain = domain.encode("idna").decode("ascii").lower()
-    except UnicodeError:
-        raise ValueError(invalid) from None
-    labels = domain.split(".")
-    if len(labels) < 2 or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels):
-        raise ValueError(invalid)
-    if not (labels[-1].isalpha() or labels[-1].startswith("xn--")):
-        raise ValueError(invalid)
-    address = f"{local}@{domain}"
+        checked = validate_email(raw.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        if len(raw.strip()) > MAX_EMAIL_LENGTH:
+            raise ValueError(f"is longer than {MAX_EMAIL_LENGTH} characters") from None
+        raise ValueError(f"{raw!r} is not a valid email address: {exc}") from None
+    address = checked.ascii_email or checked.normalized
     if len(address) > MAX_EMAIL_LENGTH:
         raise ValueError(f"is longer than {MAX_EMAIL_LENGTH} characters")
     return address

@@ -154,6 +154,31 @@ class Direction(StrEnum):
     OUTBOUND = "outbound"
 
 
+class MessageStatus(StrEnum):
+    """Where a message stands: ours before the provider has it, then the providers' own words
+    (Twilio's message statuses, SendGrid's events), then ours again for what never went."""
+
+    RECEIVED = "received"  # inbound
+    SCHEDULED = "scheduled"  # a staff message waiting for its window
+    SENDING = "sending"  # claimed; the provider may be about to have it
+    ACCEPTED = "accepted"
+    SCHEDULED_AT_PROVIDER = "scheduled_at_provider"
+    QUEUED = "queued"
+    PROCESSED = "processed"  # SendGrid
+    DEFERRED = "deferred"  # SendGrid: the receiving server said "later"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    CANCELED = "canceled"  # ours too: a send that did not happen after all
+    PARTIALLY_DELIVERED = "partially_delivered"
+    BOUNCED = "bounced"  # SendGrid
+    DROPPED = "dropped"  # SendGrid
+    LOST = "lost"  # ours: the provider never took it (see outreach.recovery)
+    SUPPRESSED = "suppressed"  # ours: consent said no when its turn came
+    READ = "read"
+
+
 class Message(Base):
     """Every message in either direction. ``provider_id`` is unique: a retried webhook or a
     repeated status callback finds the row it already made instead of making another."""
@@ -175,7 +200,7 @@ class Message(Base):
     to_address: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str | None] = mapped_column(String(998))
     body: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(24))
+    status: Mapped[str] = mapped_column(String(24))  # a MessageStatus
     error_code: Mapped[str | None] = mapped_column(String(16))
     # What the provider sent us, kept whole: Twilio adds parameters without notice.
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -186,6 +211,10 @@ class Message(Base):
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     process_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     process_error: Mapped[str | None] = mapped_column(Text)
+    # An outbound staff message's own schedule: provider refusals that asked us to come back
+    # later, and when to (invitations keep theirs on the invitation).
+    send_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ProviderEvent(Base):

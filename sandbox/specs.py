@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from email_validator import EmailNotValidError, validate_email
 from jsonschema import FormatChecker
 from jsonschema.protocols import Validator
 from openapi_schema_validator import OAS30Validator, OAS31Validator
@@ -33,7 +34,6 @@ E164 = re.compile(r"\+[1-9]\d{1,14}")
 CHANNEL_ADDRESS = re.compile(r"[a-z]+:\+?[\w.@-]+")  # whatsapp:+1555..., messenger:123
 SHORT_CODE = re.compile(r"\d{3,8}")
 ALPHANUMERIC_SENDER = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}")
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def _is_phone_number(value: object) -> bool:
@@ -50,6 +50,16 @@ def _is_url(value: object) -> bool:
     parts = urlsplit(value)
     host = parts.hostname or ""
     return parts.scheme in {"http", "https"} and bool(host) and "_" not in host
+
+
+def _is_email(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    try:
+        validate_email(value, check_deliverability=False, test_environment=True)
+    except EmailNotValidError:
+        return False
+    return True
 
 
 def _is_date_time(value: object) -> bool:
@@ -69,7 +79,7 @@ def _format_checker() -> FormatChecker:
     checker.checks("phone-number")(_is_phone_number)
     checker.checks("uri")(_is_url)
     checker.checks("date-time")(_is_date_time)
-    checker.checks("email")(lambda v: not isinstance(v, str) or bool(EMAIL.fullmatch(v)))
+    checker.checks("email")(_is_email)
     return checker
 
 

@@ -29,14 +29,18 @@ from core.types import UTCDateTime
 from outreach.models import Contractor, Invitation, InvitationStatus, Survey
 
 __all__ = [
+    "OPEN_WORK",
     "Alert",
+    "AlertStatus",
     "Correction",
     "Invitation",
     "InvitationStatus",
     "Response",
+    "Severity",
     "Survey",
     "Team",
     "Ticket",
+    "TicketStatus",
 ]
 
 ticket_responses = Table(
@@ -123,6 +127,32 @@ class Team(StrEnum):
     CARE = "care"
 
 
+class TicketStatus(StrEnum):
+    OPEN = "open"  # nobody has it
+    CLAIMED = "claimed"
+    ESCALATED = "escalated"  # waiting on the client, payroll or the account manager
+    RESOLVED = "resolved"
+
+
+class AlertStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    ESCALATED = "escalated"
+    RESOLVED = "resolved"
+
+
+class Severity(StrEnum):
+    """How soon Care should look at an alert (a ticket's urgency is its ``Priority``)."""
+
+    URGENT = "urgent"
+    HIGH = "high"
+    NORMAL = "normal"
+
+
+# Ticket and alert statuses that are still someone's work.
+OPEN_WORK: tuple[str, ...] = tuple(sorted({*TicketStatus, *AlertStatus} - {"resolved"}))
+
+
 class Ticket(Base):
     """Support's break/fix work: one concrete problem a contractor reported."""
 
@@ -132,8 +162,8 @@ class Ticket(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     contractor_id: Mapped[int | None] = mapped_column(ForeignKey("contractors.id"))
     category: Mapped[str] = mapped_column(String(32))
-    priority: Mapped[str] = mapped_column(String(10))  # urgent | high | normal | low
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open|claimed|resolved
+    priority: Mapped[str] = mapped_column(String(10))  # a surveys.categories.Priority
+    status: Mapped[str] = mapped_column(String(16), default=TicketStatus.OPEN)
     team: Mapped[str] = mapped_column(String(10), default=Team.SUPPORT)  # handed to Care and back
     rule: Mapped[str] = mapped_column(String(80))
     summary: Mapped[str] = mapped_column(Text, default="")
@@ -160,8 +190,8 @@ class Alert(Base):
     # The contractor's client; a client hot-spot alert has a client and no contractor.
     client: Mapped[str | None] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32))
-    severity: Mapped[str] = mapped_column(String(10))  # urgent | high | normal
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open|acknowledged|resolved
+    severity: Mapped[str] = mapped_column(String(10))  # a Severity
+    status: Mapped[str] = mapped_column(String(16), default=AlertStatus.OPEN)
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)

@@ -30,6 +30,7 @@ from outreach.email_inbox import reply_text
 from outreach.models import Channel, Contractor, Direction, Invitation, InvitationStatus, Message
 from surveys import language, triage
 from surveys.analysis import Analysis, analyze
+from surveys.categories import Category
 from surveys.models import Response
 from surveys.scoring import extract_rating
 from surveys.triage import ANSWER_WINDOW
@@ -305,12 +306,21 @@ def _record(response: Response, analysis: Analysis, match: _Match, message: Mess
     if message.channel == Channel.EMAIL:
         flags["routed_by"] = (message.payload or {}).get("routed_by")
     response.flags = flags
-    response.flagged = bool(
+    response.flagged = is_flagged(analysis, unknown_sender=unknown, needs_look=response.needs_look)
+
+
+def is_flagged(
+    analysis: Analysis, *, unknown_sender: bool = False, needs_look: bool = False
+) -> bool:
+    """Whether a reply goes to the staff inbox of flagged replies: a problem, a negative tone or
+    quit intent read in it, a sender we do not know, or a reader unsure of itself. The worker
+    and the demo history both ask here."""
+    return bool(
         analysis.negative
-        or analysis.category != "none"
+        or analysis.category != Category.NONE
         or analysis.quit_intent
-        or unknown
-        or response.needs_look
+        or unknown_sender
+        or needs_look
     )
 
 
