@@ -20,6 +20,16 @@ def import_models() -> None:
     import surveys.models  # noqa: F401
 
 
+def configure_logging() -> None:
+    """Logging for a process that runs the app (wsgi.py: gunicorn, ``flask worker``, ``flask
+    cron``). Not done by create_app: an app built inside another program (tests, benchmarks)
+    leaves that program's logging alone."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # The SDK logs every request and its headers at INFO.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app.
 
@@ -40,10 +50,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(config)
     activate(settings)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # The SDK logs every request and its headers at INFO.
-    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     if settings.trust_proxy:
         # Behind a TLS proxy the signed URL is the public one; see PROVIDERS.md. x_for gives

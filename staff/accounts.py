@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from outreach.contractors import normalise_email as address_of
+from outreach.normalise import normalise_email as address_of
 from staff import audit
 from staff.models import Role, StaffUser
 
@@ -31,7 +31,7 @@ def check_email(email: str) -> str:
 
     Raises:
         AccountError: the email is not an address (see
-            :func:`outreach.contractors.normalise_email`, the one address check).
+            :func:`outreach.normalise.normalise_email`, the one address check).
     """
     try:
         # Staff sign in by address: the whole of it is compared without case.
