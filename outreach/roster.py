@@ -147,15 +147,9 @@ def _text(value: object) -> str:
     raise ValueError(f"expected text, got {type(value).__name__} {json.dumps(value)[:40]}")
 
 
-def parse_contractor(values: Mapping[str, object], *, default_region: str) -> ContractorRow:
-    """Check one row and return it in stored form.
-
-    Every field is checked, so one pass names all of a row's problems.
-
-    Raises:
-        InvalidRow: with a ``(field, reason)`` pair for each problem.
-    """
-    problems: list[tuple[str, str]] = []
+def _cell_texts(values: Mapping[str, object], problems: list[tuple[str, str]]) -> dict[str, str]:
+    """Every column's cell as trimmed text; what is wrong with the cells as text (too many,
+    missing, too long, control characters) goes to ``problems``."""
     if EXTRA_CELLS in values:
         extra = values[EXTRA_CELLS]
         count = len(extra) if isinstance(extra, list) else 1
@@ -181,6 +175,19 @@ def parse_contractor(values: Mapping[str, object], *, default_region: str) -> Co
             problems.append((name, "is required"))
         elif name in MAX_LENGTHS and len(text[name]) > MAX_LENGTHS[name]:
             problems.append((name, f"is longer than {MAX_LENGTHS[name]} characters"))
+    return text
+
+
+def parse_contractor(values: Mapping[str, object], *, default_region: str) -> ContractorRow:
+    """Check one row and return it in stored form.
+
+    Every field is checked, so one pass names all of a row's problems.
+
+    Raises:
+        InvalidRow: with a ``(field, reason)`` pair for each problem.
+    """
+    problems: list[tuple[str, str]] = []
+    text = _cell_texts(values, problems)
     bad = {name for name, _ in problems}
 
     def check(name: str, parse: Callable[[str], T]) -> T | None:

@@ -266,6 +266,13 @@ def _mail_rule_problems(document: dict[str, Any]) -> list[Problem]:
                 "If present, text/plain content must be first, followed by text/html.",
             )
         )
+    return problems + _scope_problems(document)
+
+
+def _scope_problems(document: dict[str, Any]) -> list[Problem]:
+    """Custom args and headers, at the top and in each personalization."""
+    problems = []
+    personalizations = document["personalizations"]
     scopes = [("", document)] + [
         (f"personalizations.{i}.", p) for i, p in enumerate(personalizations)
     ]
