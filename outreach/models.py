@@ -212,8 +212,9 @@ class Message(Base):
     process_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     process_error: Mapped[str | None] = mapped_column(Text)
     # An outbound staff message's own schedule: provider refusals that asked us to come back
-    # later, and when to (invitations keep theirs on the invitation).
-    send_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # later, and when to (invitations keep theirs on the invitation). The database fills in
+    # the 0: a Python-side default would join every webhook's prepared INSERT (insert_once).
+    send_attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     not_before: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
