@@ -349,11 +349,11 @@ def _apply_refusal(
     if refusal.verdict is Verdict.RETRY:
         assert refusal.retry_at is not None
         invitation.not_before = refusal.retry_at
-        invitation.status_changed_at = now()
         if reminder:
             invitation.reminder_count = 0  # the provider refused it: try again later
         else:
             invitation.status = InvitationStatus.SCHEDULED
+            invitation.status_changed_at = now()
             invitation.channel = channel_name
         return
     if reminder:
