@@ -16,18 +16,17 @@ run: $(STAMP)
 	$(BIN)/python -m core.launcher
 
 # The browser tests drive Debian's chromium (never a downloaded browser): installed here when
-# missing and we are root, otherwise one line says how.
+# missing and we are root, otherwise make stops at once with one line saying what to run.
 CHROMIUM := /usr/bin/chromium
+CHROMIUM_HELP := The browser tests need Debian's chromium: run 'sudo apt-get install chromium', then 'make test' again
 
-test: $(STAMP) $(CHROMIUM)
+test: $(CHROMIUM) $(STAMP)
 	$(BIN)/python -m pytest
 
 $(CHROMIUM):
-	@if [ "$$(id -u)" = 0 ]; then \
-	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; \
-	else \
-	  echo "The browser tests need Debian's chromium: run 'sudo apt-get install chromium', then make test again." >&2; exit 1; \
-	fi
+	$(if $(filter 0,$(shell id -u)),,$(error $(CHROMIUM_HELP)))
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify, redirect, request
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from core import logs
 from core.config import Settings, activate
-from core.db import db
+from core.db import DatabaseBusy, db, is_busy
 from core.queue import queues
 
 
@@ -50,6 +53,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(config)
     activate(settings)
+    # Redaction is the app's own concern (every process that runs it), unlike the logging setup.
+    logs.install()
 
     if settings.trust_proxy:
         # Behind a TLS proxy the signed URL is the public one; see PROVIDERS.md. x_for gives
@@ -79,7 +84,48 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.cli.add_command(surveys_cli)
 
     app.add_url_rule("/healthz", "healthz", healthz)
+    # Someone who opens the address `make run` printed without its path finds the staff view.
+    app.add_url_rule("/", "root", lambda: redirect("/staff/"))
+    for error in _lock_wait_errors():
+        app.register_error_handler(error, database_busy)
     return app
+
+
+# Seconds a provider (or a browser) should wait before trying again after a 503.
+RETRY_AFTER_SECONDS = 10
+
+
+def _lock_wait_errors() -> tuple[type[Exception], ...]:
+    errors: list[type[Exception]] = [
+        DatabaseBusy,
+        sa_exc.OperationalError,
+        sa_exc.TimeoutError,
+        sqlite3.OperationalError,
+    ]
+    try:
+        import psycopg
+    except ImportError:  # PostgreSQL is optional
+        pass
+    else:
+        errors.append(psycopg.OperationalError)
+    return tuple(errors)
+
+
+def database_busy(exc: Exception) -> Response:
+    """A lock held too long answers 503 with Retry-After, before the provider's own timeout,
+    so the provider retries a request we have not stored; other database errors stay 500."""
+    if not is_busy(exc):
+        raise exc
+    # The endpoint, not the path: the Inbound Parse path carries its secret.
+    logging.getLogger(__name__).warning(
+        "database busy: %s answered 503 (%s)", request.endpoint, type(exc).__name__
+    )
+    return Response(
+        "The database is busy; try again shortly.\n",
+        status=503,
+        mimetype="text/plain",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 def healthz() -> Any:
@@ -91,7 +137,7 @@ def healthz() -> Any:
     except Exception as exc:  # any failure is the answer, not an error of this endpoint
         parts["db"] = f"error: {type(exc).__name__}"
     try:
-        queues.connection.ping()
+        queues.quick.ping()  # a stalled Redis must not stall the health check too
         parts["redis"] = "ok"
     except Exception as exc:
         parts["redis"] = f"error: {type(exc).__name__}"

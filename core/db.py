@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import MetaData, Table, bindparam, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -33,15 +35,77 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+# Jobs wait this long for a lock another process holds: their work is not on anyone's clock,
+# and giving up would count as a failed attempt at reading a reply.
+JOB_DB_WAIT_SECONDS = 30.0
+# A web request's statements end before gunicorn's 30 s worker timeout would kill the worker.
+WEB_STATEMENT_TIMEOUT_SECONDS = 25.0
+
+
+class DatabaseBusy(Exception):
+    """The database (or our SQLite writers' turn) stayed locked longer than this caller may
+    wait; web requests answer 503 and the provider retries."""
+
+
+def request_wait_seconds() -> float | None:
+    """How long a web request may wait for a database lock (``WEB_DB_WAIT_SECONDS``:
+    providers give up on a webhook after 15 s); None outside a request."""
+    from flask import has_request_context
+
+    if not has_request_context():
+        return None
+    from core import config
+
+    return config.active().web_db_wait_seconds
+
+
+def is_busy(exc: BaseException) -> bool:
+    """True for a lock wait that ran out (SQLite busy/locked, PostgreSQL lock_timeout or
+    statement_timeout, no pooled connection free in time)."""
+    if isinstance(exc, (DatabaseBusy, sa_exc.TimeoutError)):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError) and exc.orig is not None:
+        exc = exc.orig
+    sqlite_code = getattr(exc, "sqlite_errorcode", None)
+    if sqlite_code is not None:
+        return sqlite_code & 0xFF in {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED (with extended codes)
+    return getattr(exc, "sqlstate", None) in {"55P03", "57014"}  # lock_not_available, canceled
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    # Statement parameters are phone numbers and message bodies: never put them in an error
+    # message, which ends up in logs.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_engine(url, connect_args={"timeout": JOB_DB_WAIT_SECONDS}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    event.listen(engine, "checkout", _bound_lock_waits)
+    return engine
+
+
+def _bound_lock_waits(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Give each pooled connection the lock wait of whoever checks it out (web request or
+    job), setting it only when that changes, so the hot path pays a dict lookup."""
+    wait = request_wait_seconds()
+    if record.info.get("wait_seconds", JOB_DB_WAIT_SECONDS) == wait:
+        return
+    cursor = dbapi_connection.cursor()
+    if hasattr(dbapi_connection, "create_function"):  # sqlite3
+        cursor.execute(f"PRAGMA busy_timeout={int((wait or JOB_DB_WAIT_SECONDS) * 1000)}")
+    else:
+        # 0: jobs wait as long as it takes, as PostgreSQL does by default.
+        lock_ms = int(wait * 1000) if wait else 0
+        statement_ms = int(WEB_STATEMENT_TIMEOUT_SECONDS * 1000) if wait else 0
+        cursor.execute(f"SET lock_timeout = {lock_ms}")
+        cursor.execute(f"SET statement_timeout = {statement_ms}")
+        dbapi_connection.commit()  # a SET inside a transaction that rolls back is undone
+    cursor.close()
+    record.info["wait_seconds"] = wait
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -51,7 +115,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(JOB_DB_WAIT_SECONDS * 1000)}")
     cursor.close()
 
 
@@ -168,10 +232,15 @@ def insert_once(engine: Engine, table: Table, row: dict[str, Any]) -> int | None
     for column, process in prepared.processors:
         values[column] = process(values[column])
     params: Any = [values[k] for k in prepared.order] if prepared.positional else values
-    with _writer_lock(engine):
+    wait = request_wait_seconds()
+    with _writer_lock(engine, wait) as left:
         connection = engine.raw_connection()
+        # A request that waited for its turn may only wait what is left of its time on SQLite.
+        shortened = wait is not None and left is not None and left < wait - 0.01
         try:
             cursor = connection.cursor()
+            if shortened and left is not None:
+                cursor.execute(f"PRAGMA busy_timeout={max(1, int(left * 1000))}")
             cursor.execute(prepared.sql, params)
             found = cursor.fetchone()
             cursor.close()
@@ -180,6 +249,8 @@ def insert_once(engine: Engine, table: Table, row: dict[str, Any]) -> int | None
             connection.rollback()
             raise
         finally:
+            if shortened and wait is not None:
+                connection.cursor().execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
             connection.close()  # back to the pool
     return int(found[0]) if found else None
 
@@ -189,18 +260,22 @@ _locks_guard = threading.Lock()
 
 
 @contextmanager
-def _writer_lock(engine: Engine) -> Iterator[None]:
+def _writer_lock(engine: Engine, wait: float | None) -> Iterator[float | None]:
     """Take turns at the SQLite write lock without SQLite's sleeping busy handler.
 
     SQLite admits one writer at a time, and a writer that finds the lock taken sleeps 1 ms,
     then 2, 5, 10 ... before trying again: under concurrent webhooks most of the time went to
     sleeping. Writers here queue on an OS file lock instead, whose waiters wake the moment it is
-    released. PostgreSQL needs none of this.
+    released (jobs, ``wait`` None) or within a fraction of a millisecond (web requests, which
+    give up with :class:`DatabaseBusy` after ``wait`` seconds: a holder stuck behind a foreign
+    lock must not make every webhook behind it wait in turn). Yields the seconds left of
+    ``wait``. PostgreSQL needs none of this.
     """
     database = engine.url.database
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
-        yield
+        yield wait
         return
+    deadline = time.monotonic() + (wait if wait is not None else 0.0)
     # Keyed by process too: a descriptor inherited across fork() shares its lock.
     key = (os.getpid(), database)
     with _locks_guard:
@@ -208,12 +283,33 @@ def _writer_lock(engine: Engine) -> Iterator[None]:
             fd = os.open(f"{database}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
             _locks[key] = (threading.Lock(), fd)
         thread_lock, fd = _locks[key]
-    with thread_lock:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    if not thread_lock.acquire(timeout=-1 if wait is None else wait):
+        raise DatabaseBusy(f"no turn to write within {wait:g} s")
+    try:
+        _flock_by(fd, None if wait is None else deadline)
         try:
-            yield
+            yield None if wait is None else deadline - time.monotonic()
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        thread_lock.release()
+
+
+def _flock_by(fd: int, deadline: float | None) -> None:
+    if deadline is None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return
+    pause = 0.0001
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise DatabaseBusy("no turn to write in time") from None
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, 0.002)
 
 
 def insert_ignoring_duplicates(table: Any, dialect_name: str) -> Any:

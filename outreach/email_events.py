@@ -127,7 +127,8 @@ def _apply(session: Session, event: Mapping[str, Any], outcome: Outcome) -> None
     ).split(".", 1)[0]
     if status is not None:
         if message is None or not provider_id:
-            outcome.ignored.append(f"{kind}: no message of ours to {address}")
+            # Logged: the event's id, never the address.
+            outcome.ignored.append(f"{kind} {event['sg_event_id']}: no message of ours")
         else:
             apply_provider_status(
                 session,

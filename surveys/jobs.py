@@ -18,11 +18,12 @@ def raise_silence_alerts() -> dict[str, int]:
 
 
 def sweep_waiting_replies() -> dict[str, int]:
-    """A tick step, the outbox sweep: replies stored while Redis was down get read now."""
+    """A tick step, the outbox sweep: replies that wait for a reader get one now."""
     with db.session() as session:
         waiting = len(replies.pending_message_ids(session, limit=1))
     if waiting:
-        inbox.nudge_processing()
+        # Replies stored while Redis was down, or left by a reader that was killed.
+        inbox.INBOUND_DRAIN.repair()
     return {}
 
 

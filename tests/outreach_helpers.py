@@ -12,11 +12,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.config import Settings
+from core.db import db
 from outreach.delivery import send_invitation
-from outreach.models import Invitation, Survey
+from outreach.models import Direction, Invitation, Message, Survey
 from tests.fakes import FakeChannel
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,3 +158,14 @@ def stop_worker(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def inbound_stored_and_read() -> tuple[int, int]:
+    """How many inbound messages are stored, and how many of them have been read."""
+    with db.session() as session:
+        stored, read = session.execute(
+            select(func.count(Message.id), func.count(Message.processed_at)).where(
+                Message.direction == Direction.INBOUND
+            )
+        ).one()
+    return int(stored), int(read)

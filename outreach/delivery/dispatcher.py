@@ -31,16 +31,12 @@ from outreach.pacing import Pacer
 log = logging.getLogger(__name__)
 
 OUTBOUND_DRAIN = Drain("pulse:drain:outbound", OUTBOUND, "outreach.delivery.dispatch", linger=0.0)
-# A dispatcher refreshes this while it works; a drain flag without it belongs to a dead one.
-DISPATCHER_ALIVE_KEY = "pulse:dispatch:alive"
-DISPATCHER_ALIVE_MAX = 30
 
 
 def _beat() -> None:
-    """Tell the tick this dispatcher is alive (see :func:`nudge_dispatch`)."""
+    """Renew this dispatcher's lease on the drain flag (its thread does too; see Drain)."""
     try:
-        ttl = min(DISPATCHER_ALIVE_MAX, config.active().send_recovery_seconds)
-        queues.connection.set(DISPATCHER_ALIVE_KEY, "1", ex=max(ttl, 1))
+        OUTBOUND_DRAIN.renew()
     except Exception:  # a heartbeat must never stop a send
         log.debug("dispatcher heartbeat not recorded", exc_info=True)
 
@@ -48,23 +44,10 @@ def _beat() -> None:
 def nudge_dispatch(*, repair: bool = False) -> bool:
     """Make sure a dispatcher will look soon. Returns True when this call enqueued one.
 
-    With ``repair`` (the tick), a drain flag left by a dispatcher that was killed is cleared:
-    no heartbeat and no dispatch job waiting in the queue means nobody will clear it.
+    With ``repair`` (the tick), a drain flag left by a dispatcher that was killed is cleared
+    (see :meth:`core.queue.Drain.repair`).
     """
-    if OUTBOUND_DRAIN.nudge():
-        return True
-    if not repair:
-        return False
-    connection = queues.connection
-    if connection.exists(DISPATCHER_ALIVE_KEY):
-        return False
-    waiting = queues.queue(OUTBOUND).get_job_ids()
-    if waiting:
-        return False
-    log.warning("no live dispatcher holds the outbound flag; starting one")
-    connection.delete(OUTBOUND_DRAIN.flag)
-    OUTBOUND_DRAIN.forget()
-    return OUTBOUND_DRAIN.nudge()
+    return OUTBOUND_DRAIN.repair() if repair else OUTBOUND_DRAIN.nudge()
 
 
 @dataclass(frozen=True)

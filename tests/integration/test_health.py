@@ -16,3 +16,9 @@ def test_healthz_with_redis_down_is_503_naming_redis(client) -> None:  # type: i
     assert body["status"] == "unavailable"
     assert body["db"] == "ok"
     assert body["redis"].startswith("error")
+
+
+def test_root_redirects_to_the_staff_view(client) -> None:  # type: ignore[no-untyped-def]
+    reply = client.get("/")
+    assert reply.status_code == 302
+    assert reply.headers["Location"] == "/staff/"
