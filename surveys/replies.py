@@ -305,22 +305,34 @@ def _record(response: Response, analysis: Analysis, match: _Match, message: Mess
         flags["late_for_invitation"] = match.late_for.id
     if message.channel == Channel.EMAIL:
         flags["routed_by"] = (message.payload or {}).get("routed_by")
+        # Parts of the email no charset could read: staff see it was garbled, not what it said.
+        flags["undecodable"] = list((message.payload or {}).get("undecodable") or [])
     response.flags = flags
-    response.flagged = is_flagged(analysis, unknown_sender=unknown, needs_look=response.needs_look)
+    response.flagged = is_flagged(
+        analysis,
+        unknown_sender=unknown,
+        needs_look=response.needs_look,
+        undecodable=bool(flags.get("undecodable")),
+    )
 
 
 def is_flagged(
-    analysis: Analysis, *, unknown_sender: bool = False, needs_look: bool = False
+    analysis: Analysis,
+    *,
+    unknown_sender: bool = False,
+    needs_look: bool = False,
+    undecodable: bool = False,
 ) -> bool:
     """Whether a reply goes to the staff inbox of flagged replies: a problem, a negative tone or
-    quit intent read in it, a sender we do not know, or a reader unsure of itself. The worker
-    and the demo history both ask here."""
+    quit intent read in it, a sender we do not know, a reader unsure of itself, or an email
+    part no charset could read. The worker and the demo history both ask here."""
     return bool(
         analysis.negative
         or analysis.category != Category.NONE
         or analysis.quit_intent
         or unknown_sender
         or needs_look
+        or undecodable
     )
 
 
