@@ -55,10 +55,29 @@ def tick() -> dict[str, int]:
 
 def process_inbound() -> int:
     """Read every stored inbound message that waits. Returns how many were read."""
-    return inbox.INBOUND_DRAIN.run(read_waiting_messages)
+    return inbox.INBOUND_DRAIN.run(_Reader().read_batch)
 
 
-def read_waiting_messages(limit: int = 200) -> int:
+class _Reader:
+    """One reader job: reads batches, each in one transaction, urgent replies first."""
+
+    def __init__(self) -> None:
+        self.screened_through = 0  # the newest message id screened for urgent replies
+
+    def read_batch(self, limit: int = replies.BATCH) -> int:
+        with db.session() as session:
+            urgent, self.screened_through = replies.urgent_waiting(session, self.screened_through)
+        try:
+            with db.session() as session:
+                return len(replies.read_batch(session, limit, first=urgent))
+        except Exception:
+            # Something in the batch fails: read it again one message at a time, so that only
+            # the bad message is held back.
+            log.warning("reading a batch failed; reading it one message at a time", exc_info=True)
+            return read_waiting_messages(limit)
+
+
+def read_waiting_messages(limit: int = replies.BATCH) -> int:
     with db.session() as session:
         ids = replies.pending_message_ids(session, limit)
     for message_id in ids:

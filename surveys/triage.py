@@ -68,6 +68,114 @@ OPEN = ("open", "claimed", "acknowledged", "escalated")
 
 
 @dataclass
+class Memory:
+    """What triage looks up across replies, loaded once for a batch of replies and kept up to
+    date as each is triaged, so that a reply costs no queries of its own. Each look-up that
+    the memory cannot answer exactly falls back to the query that would have run."""
+
+    # contractor id -> rated replies, newest first: the newest that were stored, then the
+    # batch's own
+    ratings: dict[int, list[Response]] = field(default_factory=dict)
+    # contractor id -> their newest stored rated replies (BASELINE_RATINGS + 1 at most)
+    rated_loaded: dict[int, list[Response]] = field(default_factory=dict)
+    # client -> negative replies since the hot-spot window of the batch's earliest reply
+    negatives: dict[str, list[Response]] = field(default_factory=dict)
+    since: datetime | None = None
+    # (contractor id, client, kind) -> the open alert of that kind, None when there is none
+    alerts: dict[tuple[int | None, str | None, str], Alert | None] = field(default_factory=dict)
+    # (contractor id, category) -> the open ticket, None when there is none
+    tickets: dict[tuple[int, str], Ticket | None] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, session: Session, contractor_ids: Iterable[int], earliest: datetime) -> Memory:
+        memory = cls(since=earliest - HOTSPOT_WINDOW)
+        ids = set(contractor_ids)
+        if not ids:
+            return memory
+        newest = (
+            select(
+                Response.id,
+                func.row_number()
+                .over(
+                    partition_by=Response.contractor_id,
+                    order_by=(Response.created_at.desc(), Response.id.desc()),
+                )
+                .label("n"),
+            )
+            .where(Response.contractor_id.in_(ids), Response.rating.is_not(None))
+            .subquery()
+        )
+        for response in session.scalars(
+            select(Response)
+            .join(newest, newest.c.id == Response.id)
+            .where(newest.c.n <= BASELINE_RATINGS + 1)
+            .order_by(Response.created_at.desc(), Response.id.desc())
+        ):
+            memory.rated_loaded.setdefault(response.contractor_id or 0, []).append(response)
+        for contractor_id in ids:
+            loaded = memory.rated_loaded.setdefault(contractor_id, [])
+            memory.ratings[contractor_id] = list(loaded)
+        clients = select(Contractor.client).where(Contractor.id.in_(ids)).distinct()
+        for client, response in session.execute(
+            select(Contractor.client, Response)
+            .join(Contractor, Contractor.id == Response.contractor_id)
+            .where(
+                Contractor.client.in_(clients.scalar_subquery()),
+                Response.negative.is_(True),
+                Response.created_at >= memory.since,
+            )
+        ):
+            memory.negatives.setdefault(client, []).append(response)
+        for client in session.scalars(clients):
+            memory.negatives.setdefault(client, [])
+        return memory
+
+    def previous_ratings(self, response: Response) -> list[Response] | None:
+        """The contractor's rated replies before this one, newest first (BASELINE_RATINGS of
+        them at most); None when the memory cannot tell."""
+        contractor_id = response.contractor_id
+        if contractor_id is None or contractor_id not in self.ratings:
+            return None
+        loaded = self.rated_loaded[contractor_id]
+        # Stored replies not loaded are older than every loaded one: exact while each loaded
+        # reply (but this one) came before this one and is still rated.
+        if any(
+            r is not response and (r.created_at > response.created_at or r.rating is None)
+            for r in loaded
+        ):
+            return None
+        before = [
+            r
+            for r in self.ratings[contractor_id]
+            if r is not response and r.rating is not None and r.created_at <= response.created_at
+        ]
+        before.sort(key=lambda r: (r.created_at, r.id), reverse=True)
+        return before[:BASELINE_RATINGS]
+
+    def client_negatives(self, client: str, response: Response) -> list[Response] | None:
+        """Negative replies at ``client`` in the hot-spot window up to this one, oldest first;
+        None when the memory cannot tell."""
+        known = self.negatives.get(client)
+        since = response.created_at - HOTSPOT_WINDOW
+        if known is None or self.since is None or since < self.since:
+            return None
+        found = [r for r in known if r.negative and since <= r.created_at <= response.created_at]
+        return sorted(found, key=lambda r: (r.created_at, r.id))
+
+    def triaged(self, response: Response, client: str) -> None:
+        """Keep the memory up to date with a reply just triaged."""
+        contractor_id = response.contractor_id
+        if contractor_id is None:
+            return
+        rated = self.ratings.get(contractor_id)
+        if rated is not None and response.rating is not None and response not in rated:
+            rated.append(response)
+        negatives = self.negatives.get(client)
+        if negatives is not None and response.negative and response not in negatives:
+            negatives.append(response)
+
+
+@dataclass
 class Triage:
     tickets: list[Ticket] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
@@ -97,11 +205,19 @@ def _link(items: list[Response], responses: Iterable[Response]) -> None:
 
 
 def open_ticket(
-    session: Session, response: Response, category: str, priority: str | None, rule: str
+    session: Session,
+    response: Response,
+    category: str,
+    priority: str | None,
+    rule: str,
+    memory: Memory | None = None,
 ) -> Ticket:
     """A second report of the same problem joins the open ticket instead of opening another."""
     ticket = None
-    if response.contractor_id is not None:
+    key = (response.contractor_id or 0, category)
+    if response.contractor_id is not None and memory is not None and key in memory.tickets:
+        ticket = memory.tickets[key]
+    elif response.contractor_id is not None:
         ticket = session.scalar(
             select(Ticket)
             .where(
@@ -125,6 +241,8 @@ def open_ticket(
     elif response not in ticket.responses:
         ticket.updated_at = now()  # a new report is news to whoever works the ticket
     _link(ticket.responses, [response])
+    if memory is not None and response.contractor_id is not None:
+        memory.tickets[key] = ticket
     return ticket
 
 
@@ -169,17 +287,22 @@ def raise_alert(
     client: str | None,
     responses: Iterable[Response] = (),
     evidence: dict[str, Any] | None = None,
+    memory: Memory | None = None,
 ) -> Alert | None:
     """Open an alert, or add ``reason`` and ``responses`` to the open one of this kind.
 
     Returns None when the kind is cooling down for this contractor (or client).
     """
-    alert = session.scalar(
-        select(Alert)
-        .where(*_scope(contractor_id, client), Alert.kind == kind, Alert.status.in_(OPEN))
-        .order_by(Alert.id)
-        .limit(1)
-    )
+    key = (contractor_id, None if contractor_id is not None else client, kind)
+    if memory is not None and key in memory.alerts:
+        alert = memory.alerts[key]
+    else:
+        alert = session.scalar(
+            select(Alert)
+            .where(*_scope(contractor_id, client), Alert.kind == kind, Alert.status.in_(OPEN))
+            .order_by(Alert.id)
+            .limit(1)
+        )
     if alert is None:
         if cooling_down(session, kind, contractor_id=contractor_id, client=client):
             return None
@@ -199,11 +322,18 @@ def raise_alert(
         alert.evidence = {**alert.evidence, **(evidence or {}), "reasons": reasons}
         alert.updated_at = now()
     _link(alert.responses, responses)
+    if memory is not None:
+        memory.alerts[key] = alert
     return alert
 
 
-def _previous_ratings(session: Session, response: Response, limit: int) -> list[Response]:
+def _previous_ratings(
+    session: Session, response: Response, limit: int, memory: Memory | None = None
+) -> list[Response]:
     """The contractor's rated replies before this one, newest first."""
+    remembered = memory.previous_ratings(response) if memory is not None else None
+    if remembered is not None:
+        return remembered[:limit]
     return list(
         session.scalars(
             select(Response)
@@ -224,11 +354,13 @@ def _share(response: Response) -> float:
     return response.rating / response.scale_max
 
 
-def _rating_alerts(session: Session, response: Response, contractor: Contractor) -> list[Alert]:
+def _rating_alerts(
+    session: Session, response: Response, contractor: Contractor, memory: Memory | None
+) -> list[Alert]:
     if response.rating is None:
         return []
     raised: list[Alert | None] = []
-    previous = _previous_ratings(session, response, BASELINE_RATINGS)
+    previous = _previous_ratings(session, response, BASELINE_RATINGS, memory)
     if is_low(response.rating, response.scale_max) and previous:
         last = previous[0]
         if is_low(last.rating, last.scale_max):
@@ -241,6 +373,7 @@ def _rating_alerts(session: Session, response: Response, contractor: Contractor)
                     contractor_id=contractor.id,
                     client=contractor.client,
                     responses=[last, response],
+                    memory=memory,
                 )
             )
     drop = baseline_drop(_share(response), [_share(r) for r in previous])
@@ -256,24 +389,32 @@ def _rating_alerts(session: Session, response: Response, contractor: Contractor)
                 contractor_id=contractor.id,
                 client=contractor.client,
                 responses=[response],
+                memory=memory,
             )
         )
     return [a for a in raised if a is not None]
 
 
-def _client_hotspot(session: Session, response: Response, client: str) -> Alert | None:
+def _client_hotspot(
+    session: Session, response: Response, client: str, memory: Memory | None
+) -> Alert | None:
     since = response.created_at - HOTSPOT_WINDOW
-    negatives = list(
-        session.scalars(
-            select(Response)
-            .join(Contractor, Contractor.id == Response.contractor_id)
-            .where(
-                Contractor.client == client,
-                Response.negative.is_(True),
-                Response.created_at >= since,
-                Response.created_at <= response.created_at,
+    remembered = memory.client_negatives(client, response) if memory is not None else None
+    negatives = (
+        remembered
+        if remembered is not None
+        else list(
+            session.scalars(
+                select(Response)
+                .join(Contractor, Contractor.id == Response.contractor_id)
+                .where(
+                    Contractor.client == client,
+                    Response.negative.is_(True),
+                    Response.created_at >= since,
+                    Response.created_at <= response.created_at,
+                )
+                .order_by(Response.created_at, Response.id)
             )
-            .order_by(Response.created_at, Response.id)
         )
     )
     if response not in negatives:
@@ -291,22 +432,30 @@ def _client_hotspot(session: Session, response: Response, client: str) -> Alert 
         client=client,
         responses=negatives,
         evidence={"client": client, "contractors": len(contractors)},
+        memory=memory,
     )
 
 
-def apply(session: Session, response: Response, analysis: Analysis) -> Triage:
-    """Open or extend the tickets and alerts that one reply warrants."""
+def apply(
+    session: Session, response: Response, analysis: Analysis, memory: Memory | None = None
+) -> Triage:
+    """Open or extend the tickets and alerts that one reply warrants.
+
+    ``memory``, when one batch of replies is triaged in a row, spares each reply the look-ups
+    across many replies (see :class:`Memory`); the outcome is the same without it.
+    """
     result = Triage()
     if analysis.category != "none":
         rule = analysis.rule or f"reader {analysis.model}"
         result.tickets.append(
-            open_ticket(session, response, analysis.category, analysis.priority, rule)
+            open_ticket(session, response, analysis.category, analysis.priority, rule, memory)
         )
 
     contractor = response.contractor
     if contractor is None:
         return result  # trends need a known contractor
-    session.flush()  # the queries below must see this reply
+    if memory is None:
+        session.flush()  # the queries below must see this reply
     raised: list[Alert | None] = []
     if analysis.quit_intent:
         raised.append(
@@ -318,9 +467,10 @@ def apply(session: Session, response: Response, analysis: Analysis) -> Triage:
                 contractor_id=contractor.id,
                 client=contractor.client,
                 responses=[response],
+                memory=memory,
             )
         )
-    raised.extend(_rating_alerts(session, response, contractor))
+    raised.extend(_rating_alerts(session, response, contractor, memory))
     if analysis.negative:
         tenure = response.created_at.date() - contractor.start_date
         if tenure <= timedelta(days=EARLY_TENURE_DAYS):
@@ -333,10 +483,13 @@ def apply(session: Session, response: Response, analysis: Analysis) -> Triage:
                     contractor_id=contractor.id,
                     client=contractor.client,
                     responses=[response],
+                    memory=memory,
                 )
             )
-        raised.append(_client_hotspot(session, response, contractor.client))
+        raised.append(_client_hotspot(session, response, contractor.client, memory))
     result.alerts.extend(a for a in raised if a is not None)
+    if memory is not None:
+        memory.triaged(response, contractor.client)
     return result
 
 
