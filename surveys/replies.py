@@ -290,15 +290,21 @@ def _claim_where(session: Session, where: Iterable[ColumnElement[bool]], limit: 
     the next reader's statement runs after the first reader commits.
     """
     chosen = select(Message.id).where(*_waiting(), *where).order_by(Message.id).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        chosen = chosen.with_for_update(skip_locked=True)
-    taken = session.scalars(
+    claim_ = (
         update(Message)
-        .where(Message.id.in_(chosen.scalar_subquery()), Message.processed_at.is_(None))
         .values(processed_at=now())
         .returning(Message.id)
         .execution_options(synchronize_session=False)
     )
+    if session.get_bind().dialect.name == "postgresql":
+        # Two statements: inside an UPDATE, PostgreSQL may run a LIMIT ... SKIP LOCKED
+        # subquery more than once, each run taking rows of its own.
+        ids = list(session.scalars(chosen.with_for_update(skip_locked=True)))
+        taken: Iterable[int] = session.scalars(claim_.where(Message.id.in_(ids))) if ids else []
+    else:
+        taken = session.scalars(
+            claim_.where(Message.id.in_(chosen.scalar_subquery()), Message.processed_at.is_(None))
+        )
     return sorted(taken)
 
 
@@ -308,16 +314,20 @@ def _after_earlier_texts(session: Session, ids: list[int]) -> list[int]:
     before. Those left out are released, and read once the earlier one is."""
     if not ids:
         return ids
-    senders = dict(
-        session.execute(select(Message.id, Message.from_address).where(Message.id.in_(ids)))
-    )
-    held_elsewhere = dict(
-        session.execute(
+    senders: dict[int, str] = {
+        i: address
+        for i, address in session.execute(
+            select(Message.id, Message.from_address).where(Message.id.in_(ids))
+        )
+    }
+    held_elsewhere: dict[str, int] = {
+        address: first
+        for address, first in session.execute(
             select(Message.from_address, func.min(Message.id))
             .where(*_waiting(), Message.from_address.in_(set(senders.values())))
             .group_by(Message.from_address)
         )
-    )
+    }
     behind = [i for i in ids if held_elsewhere.get(senders[i], i) < i]
     if behind:
         session.execute(
