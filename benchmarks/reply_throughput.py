@@ -184,7 +184,7 @@ def _round(
         PYTHONPATH=str(ROOT),
     )
     flask = Path(sys.executable).with_name("flask")
-    logs = [Path(tmp) / f"worker-{workers}-{n}.log" for n in range(workers)]
+    logs = [Path(args.logs or tmp) / f"worker-{workers}-{n}.log" for n in range(workers)]
     procs = []
     for log in logs:
         with log.open("ab") as out:
@@ -225,7 +225,13 @@ def _round(
         for proc in procs:
             proc.terminate()
         for proc in procs:
-            proc.wait(30)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                # RQ's pub/sub thread now and then keeps a stopping worker waiting; the
+                # figures are taken by then.
+                proc.kill()
+                proc.wait()
     with db.session() as session:
         failed = session.scalar(select(func.count()).where(Message.process_attempts > 0))
     if failed:
@@ -240,6 +246,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--database-url", default="", help="default: a fresh SQLite file")
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--logs", default="", help="keep the workers' logs in this folder")
     parser.add_argument(
         "--no-urgent", dest="urgent", action="store_false", help="skip the urgent reply"
     )

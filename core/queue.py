@@ -358,10 +358,10 @@ class Drain:
         """For the tick: nudge, and clear a flag that no live reader holds. Returns True when a
         reader was enqueued."""
         self.forget()
-        if self.nudge():
-            return True
         for slot in range(1, self.readers):
             self._clear_if_dead(self.slot_flag(slot))
+        if self.nudge():
+            return True
         if not self._clear_if_dead(self.flag):
             return False
         self.forget()

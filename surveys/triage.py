@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core.clock import now
@@ -67,6 +67,13 @@ NO_COOLDOWN = frozenset({AlertKind.QUIT_INTENT})
 OPEN = ("open", "claimed", "acknowledged", "escalated")
 
 
+_AlertKey = tuple[int | None, str | None, str]
+
+
+def _alert_key(contractor_id: int | None, client: str | None, kind: str) -> _AlertKey:
+    return (contractor_id, None if contractor_id is not None else client, kind)
+
+
 @dataclass
 class Memory:
     """What triage looks up across replies, loaded once for a batch of replies and kept up to
@@ -81,10 +88,16 @@ class Memory:
     # client -> negative replies since the hot-spot window of the batch's earliest reply
     negatives: dict[str, list[Response]] = field(default_factory=dict)
     since: datetime | None = None
-    # (contractor id, client, kind) -> the open alert of that kind, None when there is none
-    alerts: dict[tuple[int | None, str | None, str], Alert | None] = field(default_factory=dict)
-    # (contractor id, category) -> the open ticket, None when there is none
+    # (contractor id, client, kind) -> the open alert of that kind, None when there is none;
+    # for the contractors (client alerts: the clients) in ``scopes``, a missing key is None
+    alerts: dict[_AlertKey, Alert | None] = field(default_factory=dict)
+    scopes: set[tuple[int | None, str | None]] = field(default_factory=set)
+    # alerts that staff resolved within ALERT_COOLDOWN, for the same scopes
+    cooling: set[_AlertKey] = field(default_factory=set)
+    # (contractor id, category) -> the open ticket, None when there is none; for the
+    # contractors in ``ticketed``, a missing key is None
     tickets: dict[tuple[int, str], Ticket | None] = field(default_factory=dict)
+    ticketed: set[int] = field(default_factory=set)
 
     @classmethod
     def load(cls, session: Session, contractor_ids: Iterable[int], earliest: datetime) -> Memory:
@@ -128,7 +141,46 @@ class Memory:
             memory.negatives.setdefault(client, []).append(response)
         for client in session.scalars(clients):
             memory.negatives.setdefault(client, [])
+        memory._load_work(session, ids, set(memory.negatives))
         return memory
+
+    def _load_work(self, session: Session, ids: set[int], clients: set[str]) -> None:
+        """The open tickets and alerts, and the alerts cooling down, of these contractors
+        and clients."""
+        for ticket in session.scalars(
+            select(Ticket)
+            .where(Ticket.contractor_id.in_(ids), Ticket.status.in_(OPEN))
+            .order_by(Ticket.id.desc())  # the oldest last: it is the one a report joins
+        ):
+            self.tickets[(ticket.contractor_id or 0, ticket.category)] = ticket
+        self.ticketed |= ids
+        scope = or_(
+            Alert.contractor_id.in_(ids),
+            Alert.contractor_id.is_(None) & Alert.client.in_(clients),
+        )
+        closed_at = func.coalesce(Alert.resolved_at, Alert.updated_at)
+        for alert in session.scalars(
+            select(Alert)
+            .where(scope, Alert.status.in_(OPEN) | (closed_at >= now() - ALERT_COOLDOWN))
+            .order_by(Alert.id.desc())
+        ):
+            key = _alert_key(alert.contractor_id, alert.client, alert.kind)
+            if alert.status in OPEN:
+                self.alerts[key] = alert
+            elif alert.kind not in NO_COOLDOWN:
+                self.cooling.add(key)
+        self.scopes |= {(i, None) for i in ids} | {(None, c) for c in clients}
+
+    def open_alert(self, key: _AlertKey) -> tuple[bool, Alert | None]:
+        """(whether the memory knows, the open alert for ``key`` if any)."""
+        if key in self.alerts:
+            return True, self.alerts[key]
+        return key[:2] in self.scopes, None
+
+    def open_ticket(self, key: tuple[int, str]) -> tuple[bool, Ticket | None]:
+        if key in self.tickets:
+            return True, self.tickets[key]
+        return key[0] in self.ticketed, None
 
     def previous_ratings(self, response: Response) -> list[Response] | None:
         """The contractor's rated replies before this one, newest first (BASELINE_RATINGS of
@@ -215,9 +267,8 @@ def open_ticket(
     """A second report of the same problem joins the open ticket instead of opening another."""
     ticket = None
     key = (response.contractor_id or 0, category)
-    if response.contractor_id is not None and memory is not None and key in memory.tickets:
-        ticket = memory.tickets[key]
-    elif response.contractor_id is not None:
+    known, ticket = memory.open_ticket(key) if memory is not None else (False, None)
+    if response.contractor_id is not None and not known:
         ticket = session.scalar(
             select(Ticket)
             .where(
@@ -293,10 +344,9 @@ def raise_alert(
 
     Returns None when the kind is cooling down for this contractor (or client).
     """
-    key = (contractor_id, None if contractor_id is not None else client, kind)
-    if memory is not None and key in memory.alerts:
-        alert = memory.alerts[key]
-    else:
+    key = _alert_key(contractor_id, client, kind)
+    known, alert = memory.open_alert(key) if memory is not None else (False, None)
+    if not known:
         alert = session.scalar(
             select(Alert)
             .where(*_scope(contractor_id, client), Alert.kind == kind, Alert.status.in_(OPEN))
@@ -304,7 +354,11 @@ def raise_alert(
             .limit(1)
         )
     if alert is None:
-        if cooling_down(session, kind, contractor_id=contractor_id, client=client):
+        if known and memory is not None:
+            cooling = key in memory.cooling
+        else:
+            cooling = cooling_down(session, kind, contractor_id=contractor_id, client=client)
+        if cooling:
             return None
         alert = Alert(
             contractor_id=contractor_id,
