@@ -125,8 +125,12 @@ class _Batch:
     contractors: dict[tuple[str, str], Contractor | None] = field(default_factory=dict)
     # contractor id -> invitations that took answers when the earliest message came, newest first
     invitations: dict[int, list[Invitation]] = field(default_factory=dict)
-    # contractor id -> (created_at, message id, response id) of their SMS texts already read
-    texts: dict[int, list[tuple[datetime, int, int]]] = field(default_factory=dict)
+    # contractor id -> (created_at, message id, response or its id) of their SMS texts read
+    texts: dict[int, list[tuple[datetime, int, Response | int]]] = field(default_factory=dict)
+    # reply -> the bodies of this batch's texts that it holds, in order
+    bodies: dict[Response, list[str]] = field(default_factory=dict)
+    # messages read, and the reply each went into: linked once the replies have ids
+    read_into: list[tuple[Message, Response]] = field(default_factory=list)
     memory: triage.Memory = field(default_factory=triage.Memory)
 
     @classmethod
@@ -177,6 +181,7 @@ class _Batch:
         ):
             if sender is not None and response_id is not None:  # both, by the query
                 batch.texts.setdefault(sender, []).append((created_at, message_id, response_id))
+        _take_clients(session, {c.client for c in batch.contractors.values() if c is not None})
         batch.memory = triage.Memory.load(session, ids, earliest)
         return batch
 
@@ -205,13 +210,29 @@ class _Batch:
         ]
         if not earlier:
             return None
-        return session.get(Response, max(earlier)[2])
+        held = max(earlier, key=lambda text: (text[0], text[1]))[2]
+        return held if isinstance(held, Response) else session.get(Response, held)
+
+    def earlier_texts(self, session: Session, response: Response) -> list[str]:
+        """What the contractor sent before into ``response``: stored texts, then this batch's."""
+        stored = _earlier_texts(session, response.id) if response.id is not None else []
+        return stored + self.bodies.get(response, [])
 
     def read(self, contractor_id: int | None, message: Message, response: Response) -> None:
+        self.read_into.append((message, response))
+        self.bodies.setdefault(response, []).append(message.body)
         if contractor_id is not None and message.channel == Channel.SMS:
             self.texts.setdefault(contractor_id, []).append(
-                (message.created_at, message.id, response.id)
+                (message.created_at, message.id, response)
             )
+
+    def finish(self, session: Session) -> None:
+        """Link each message read to its reply: one flush for the batch gives them their ids."""
+        session.flush()
+        for message, response in self.read_into:
+            message.response_id = response.id
+            message.invitation_id = response.invitation_id
+        self.read_into.clear()
 
 
 @dataclass
@@ -261,6 +282,17 @@ def message_text(message: Message) -> str:
     text = reply_text(message.body[:MAX_EMAIL_SCAN_CHARS])
     # Nothing above the quote (a forward, or an odd layout): better all of it than nothing.
     return (text or message.body).strip()[:MAX_REPLY_CHARS]
+
+
+def _take_clients(session: Session, clients: set[str]) -> None:
+    """On PostgreSQL, hold these clients until the transaction ends, so that readers racing
+    over one client's replies take turns at its alerts (one open client hot-spot, not two;
+    no deadlock over its alert rows): in one order, and before triage loads what it knows.
+    SQLite has one writer at a time already."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for client in sorted(clients):
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtext(client))))
 
 
 def _waiting() -> list[ColumnElement[bool]]:
@@ -371,6 +403,7 @@ def read_batch(session: Session, limit: int = BATCH, first: Sequence[int] = ()) 
     batch = _Batch.load(session, messages)
     for message in messages:
         _read(session, message, batch)
+    batch.finish(session)
     return ids
 
 
@@ -382,7 +415,10 @@ def process_message(session: Session, message_id: int) -> Response | None:
     if not claim(session, message_id):
         return None
     message = session.get_one(Message, message_id)
-    return _read(session, message, _Batch.load(session, [message]))
+    batch = _Batch.load(session, [message])
+    response = _read(session, message, batch)
+    batch.finish(session)
+    return response
 
 
 def _read(session: Session, message: Message, batch: _Batch) -> Response:
@@ -401,13 +437,17 @@ def _read(session: Session, message: Message, batch: _Batch) -> Response:
 
     parts = [text]
     if response is not None:
-        parts = _earlier_texts(session, response.id) + parts
+        parts = batch.earlier_texts(session, response) + parts
         response.text = f"{response.text}\n{text}".strip()[:MAX_REPLY_CHARS]
     else:
         invitation = match.invitation
+        # The relationships too: the reply has no id until the batch is flushed, and triage
+        # follows them.
         response = Response(
             contractor_id=contractor.id if contractor else None,
+            contractor=contractor,
             invitation_id=invitation.id if invitation else None,
+            invitation=invitation,
             channel=message.channel,
             text=text,
             scale_max=invitation.survey.scale_max if invitation else _usual_scale(match),
@@ -421,9 +461,6 @@ def _read(session: Session, message: Message, batch: _Batch) -> Response:
     _record(response, analysis, match, message)
     if contractor is not None:
         _learn_language(contractor, text)
-    session.flush()
-    message.response_id = response.id
-    message.invitation_id = response.invitation_id
     batch.read(contractor.id if contractor else None, message, response)
     invitation = response.invitation
     if invitation is not None and advance_invitation(invitation, InvitationStatus.ANSWERED):

@@ -70,6 +70,12 @@ OPEN = ("open", "claimed", "acknowledged", "escalated")
 _AlertKey = tuple[int | None, str | None, str]
 
 
+def _in_order(responses: list[Response]) -> list[Response]:
+    """Oldest first, as by (created_at, id); replies of this batch not yet flushed have no id
+    but will get ids in the order they were made, after every stored one."""
+    return sorted(responses, key=lambda r: (r.created_at, r.id is None, r.id or 0))
+
+
 def _alert_key(contractor_id: int | None, client: str | None, kind: str) -> _AlertKey:
     return (contractor_id, None if contractor_id is not None else client, kind)
 
@@ -201,8 +207,7 @@ class Memory:
             for r in self.ratings[contractor_id]
             if r is not response and r.rating is not None and r.created_at <= response.created_at
         ]
-        before.sort(key=lambda r: (r.created_at, r.id), reverse=True)
-        return before[:BASELINE_RATINGS]
+        return _in_order(before)[::-1][:BASELINE_RATINGS]
 
     def client_negatives(self, client: str, response: Response) -> list[Response] | None:
         """Negative replies at ``client`` in the hot-spot window up to this one, oldest first;
@@ -211,8 +216,9 @@ class Memory:
         since = response.created_at - HOTSPOT_WINDOW
         if known is None or self.since is None or since < self.since:
             return None
-        found = [r for r in known if r.negative and since <= r.created_at <= response.created_at]
-        return sorted(found, key=lambda r: (r.created_at, r.id))
+        return _in_order(
+            [r for r in known if r.negative and since <= r.created_at <= response.created_at]
+        )
 
     def triaged(self, response: Response, client: str) -> None:
         """Keep the memory up to date with a reply just triaged."""
