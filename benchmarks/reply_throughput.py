@@ -30,9 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rq import Worker  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
-from core import migrate  # noqa: E402
+from benchmarks import reset_database  # noqa: E402
 from core.app import import_models  # noqa: E402
 from core.config import Settings  # noqa: E402
 from core.db import db  # noqa: E402
@@ -51,16 +51,6 @@ URGENT_PHONE = "+14159999999"
 def _texts() -> list[str]:
     with TEXTS.open(newline="") as f:
         return [row["text"] for row in csv.DictReader(f) if classify(row["text"]) is None]
-
-
-def _reset(url: str) -> None:
-    if url.startswith("postgresql"):
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    migrate.upgrade(url)
 
 
 def _seed(contractors: int) -> None:
@@ -167,7 +157,7 @@ def _round(
     """Replies read per second, and (with ``urgent``) seconds from storing the urgent reply
     to its ticket."""
     db.dispose()
-    _reset(url)
+    reset_database(url)
     db.configure(url)
     settings = Settings.from_env({}, database_url=url, redis_url=redis_url)
     _seed(args.contractors)
