@@ -11,6 +11,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from core import logs
 from core.config import Settings, activate
 from core.db import DatabaseBusy, db, is_busy
 from core.queue import queues
@@ -42,6 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(config)
     activate(settings)
+    logs.install()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # The SDK logs every request and its headers at INFO.
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
@@ -49,8 +51,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     if settings.trust_proxy:
         # Behind a TLS proxy the signed URL is the public one; see PROVIDERS.md. x_for gives
-        # the visitor's address, which slows repeated failed sign-ins per address.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+        # the visitor's address, which slows repeated failed sign-ins per address; x_port keeps
+        # a port the proxy names only in X-Forwarded-Port.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)  # type: ignore[method-assign]
 
     import_models()
     db.init_app(app)

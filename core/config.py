@@ -16,6 +16,34 @@ from typing import Any
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
+# Development defaults. They are public (they are in this file), so outside development they
+# would let anyone sign a webhook or a session cookie: check_secrets refuses them there.
+SANDBOX_TWILIO_AUTH_TOKEN = "sandbox-auth-token"  # noqa: S105
+SANDBOX_INBOUND_SECRET = "sandbox-inbound-secret"  # noqa: S105
+# A secret shorter than this, or drawn from fewer distinct characters, can be guessed offline
+# from one signed cookie or unsubscribe link. 32 is what `secrets.token_hex(16)` gives.
+MIN_SECRET_LENGTH = 32
+MIN_SECRET_ALPHABET = 8
+# Values people paste from examples and tutorials; refused whatever their length.
+KNOWN_DEFAULTS = frozenset(
+    {
+        SANDBOX_TWILIO_AUTH_TOKEN,
+        SANDBOX_INBOUND_SECRET,
+        "test-secret",
+        "test-auth-token",
+        "test-inbound-secret",
+        "dev",
+        "development",
+        "secret",
+        "secret-key",
+        "changeme",
+        "change-me",
+        "please-change-me",
+        "your-secret-key",
+        "your_auth_token",
+    }
+)
+
 
 class ConfigError(ValueError):
     """A setting is malformed; the message names the environment variable."""
@@ -84,7 +112,9 @@ class Settings:
 
     # Twilio. With no account SID the SDK is pointed at the sandbox.
     twilio_account_sid: str = field(default="", metadata=_env("TWILIO_ACCOUNT_SID"))
-    twilio_auth_token: str = field(default="sandbox-auth-token", metadata=_env("TWILIO_AUTH_TOKEN"))
+    twilio_auth_token: str = field(
+        default=SANDBOX_TWILIO_AUTH_TOKEN, metadata=_env("TWILIO_AUTH_TOKEN")
+    )
     twilio_from_number: str = field(default="+15005550006", metadata=_env("TWILIO_FROM_NUMBER"))
     twilio_messaging_service_sid: str = field(
         default="", metadata=_env("TWILIO_MESSAGING_SERVICE_SID")
@@ -98,7 +128,7 @@ class Settings:
         default="reply.example.com", metadata=_env("SENDGRID_INBOUND_DOMAIN")
     )
     sendgrid_inbound_secret: str = field(
-        default="sandbox-inbound-secret", metadata=_env("SENDGRID_INBOUND_SECRET")
+        default=SANDBOX_INBOUND_SECRET, metadata=_env("SENDGRID_INBOUND_SECRET")
     )
     sendgrid_event_public_key: str = field(default="", metadata=_env("SENDGRID_EVENT_PUBLIC_KEY"))
     # Where the provider stand-in listens when no real credentials are set.
@@ -166,11 +196,71 @@ class Settings:
                 raise ConfigError(f"{name}={raw!r} is not valid: {exc}") from None
         values.update(overrides)
         settings = cls(**values)
-        if not settings.secret_key:
-            if not settings.is_development:
-                raise ConfigError("SECRET_KEY must be set outside development")
+        if not settings.is_development:
+            check_secrets(settings)
+        elif not settings.secret_key:
             settings = dataclasses.replace(settings, secret_key=_development_secret())
         return settings
+
+
+def _weakness(value: str) -> str | None:
+    """Why ``value`` is no secret, or None when it will do."""
+    if not value:
+        return "is not set"
+    if value.strip().lower() in KNOWN_DEFAULTS:
+        return "is a published default"
+    if len(value) < MIN_SECRET_LENGTH:
+        return f"is shorter than {MIN_SECRET_LENGTH} characters"
+    if len(set(value)) < MIN_SECRET_ALPHABET:
+        return f"uses fewer than {MIN_SECRET_ALPHABET} different characters"
+    return None
+
+
+def check_secrets(settings: Settings) -> None:
+    """Refuse, outside development, every secret that a stranger could know or guess.
+
+    The Twilio token and the Inbound Parse secret are checked even when the sandbox stands in
+    for the provider: the webhooks verify with them either way, so a default one would let
+    anyone forge a STOP or a reply.
+
+    Raises:
+        ConfigError: naming the first variable that is missing or weak, and how to fix it.
+    """
+    hint = "generate one with: python -c 'import secrets; print(secrets.token_hex(32))'"
+    checks = [
+        ("SECRET_KEY", settings.secret_key, hint),
+        (
+            "TWILIO_AUTH_TOKEN",
+            settings.twilio_auth_token,
+            "copy the auth token from the Twilio console",
+        ),
+        ("SENDGRID_INBOUND_SECRET", settings.sendgrid_inbound_secret, hint),
+    ]
+    for name, value, fix in checks:
+        problem = _weakness(value)
+        if problem is not None:
+            raise ConfigError(
+                f"{name} {problem}; outside development it must be a real secret ({fix})"
+            )
+    if not settings.uses_sendgrid_sandbox:
+        _check_event_key(settings.sendgrid_event_public_key)
+
+
+def _check_event_key(public_key: str) -> None:
+    if not public_key:
+        raise ConfigError(
+            "SENDGRID_EVENT_PUBLIC_KEY is not set; with SENDGRID_API_KEY set it is required "
+            "(copy the Event Webhook verification key from SendGrid's mail settings)"
+        )
+    from sendgrid.helpers.eventwebhook import EventWebhook
+
+    try:
+        EventWebhook().convert_public_key_to_ecdsa(public_key)
+    except ValueError:
+        raise ConfigError(
+            "SENDGRID_EVENT_PUBLIC_KEY is not a valid public key "
+            "(copy the Event Webhook verification key from SendGrid's mail settings)"
+        ) from None
 
 
 def _development_secret() -> str:

@@ -73,6 +73,9 @@ def is_busy(exc: BaseException) -> bool:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    # Statement parameters are phone numbers and message bodies: never put them in an error
+    # message, which ends up in logs.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from staff import audit
+from staff import audit, sessions
 from staff.models import Role, StaffUser
 
 MIN_PASSWORD_LENGTH = 8  # NIST SP 800-63B minimum
@@ -131,8 +131,42 @@ def change_user(session: Session, user_id: int, *, role: str, active: bool, by: 
     if user.active != active:
         changed.append("active")
         user.active = active
+        if not active:
+            # Switching back on later must not bring an old, perhaps copied, cookie back.
+            sessions.end_all(session, user.id)
     if changed:
         audit.record(
             session, by, "staff_user_changed", "staff_user", user.id, role=user.role, active=active
         )
     return changed
+
+
+def set_password(
+    session: Session, user: StaffUser, password: str, *, by: int | None, keep: str | None = None
+) -> int:
+    """Give ``user`` a new password and end every session of theirs but ``keep``.
+
+    A password is changed because someone else may know it, so whoever signed in with the old
+    one is signed out. Returns how many sessions ended (the caller commits).
+
+    Raises:
+        AccountError: the new password is too short.
+    """
+    user.set_password(check_password(password))
+    ended = sessions.end_all(session, user.id, keep=keep)
+    audit.record(session, by, "password_changed", "staff_user", user.id, sessions_ended=ended)
+    return ended
+
+
+def change_own_password(
+    session: Session, user: StaffUser, current: str, new: str, *, keep: str | None
+) -> int:
+    """A signed-in user changes their own password; their other sessions end.
+
+    Raises:
+        AccountError: the current password is wrong (field ``current``) or the new one is too
+            short (field ``password``).
+    """
+    if not user.check_password(current):
+        raise AccountError("current password is not right")
+    return set_password(session, user, new, by=user.id, keep=keep)

@@ -55,6 +55,7 @@ ACTION_LABELS = {
     "survey_edited": "Edited survey",
     "staff_user_created": "Created staff user",
     "staff_user_changed": "Changed staff user",
+    "password_changed": "Changed a password",
 }
 
 

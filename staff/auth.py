@@ -8,9 +8,11 @@ from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from flask import abort
-from flask_login import LoginManager, current_user
+from flask import session as cookie_session
+from flask_login import LoginManager, current_user, login_user, logout_user
 
 from core.db import request_session
+from staff import sessions
 from staff.models import Role, StaffUser
 
 login_manager = LoginManager()
@@ -20,16 +22,38 @@ login_manager.login_message_category = "info"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# Where the cookie keeps this browser's session token (see staff.sessions).
+SESSION_KEY = "staff_session"
+
 
 @login_manager.user_loader
 def load_user(user_id: str) -> StaffUser | None:
+    """The signed-in account, only while its session is open and the account is active."""
     try:
         key = int(user_id)
     except ValueError:
         return None
-    user = request_session().get(StaffUser, key)
-    # An account switched off since it signed in is signed out on its next request.
-    return user if user is not None and user.active else None
+    return sessions.user_for(request_session(), key, cookie_session.get(SESSION_KEY))
+
+
+def begin_session(user: StaffUser) -> None:
+    """Sign ``user`` in on a fresh cookie: nothing from before sign-in carries over."""
+    cookie_session.clear()
+    token = sessions.start(request_session(), user)
+    login_user(user)
+    cookie_session[SESSION_KEY] = token
+
+
+def end_session() -> None:
+    """Sign out this browser; a copy of its cookie stops working too."""
+    sessions.end(request_session(), cookie_session.get(SESSION_KEY))
+    logout_user()
+    cookie_session.clear()
+
+
+def this_session() -> str | None:
+    token = cookie_session.get(SESSION_KEY)
+    return token if isinstance(token, str) else None
 
 
 def role_allows(role: str, allowed: tuple[str, ...]) -> bool:

@@ -13,7 +13,7 @@ from core.clock import now
 from outreach import consent, delivery
 from outreach.models import Channel, Consent, Contractor, Direction, Message
 from outreach.schedule import HARD_START, in_hard_window, zone
-from staff import audit
+from staff import audit, worknotes
 from staff.errors import NotFound, WorkError, required_text
 from staff.models import WorkNote
 from staff.paging import Page, page_of
@@ -148,8 +148,11 @@ class Entry:
     item: Any
 
 
-def timeline(session: Session, contractor: Contractor, limit: int = 300) -> list[Entry]:
-    """Messages, replies, tickets, alerts and staff notes about one contractor, newest first."""
+def timeline(session: Session, contractor: Contractor, role: str, limit: int = 300) -> list[Entry]:
+    """Messages, replies, tickets, alerts and staff notes about one contractor, newest first.
+
+    Staff notes only where ``role`` may open the ticket or alert they were written on.
+    """
     addresses = [a for a in (contractor.phone, contractor.email) if a]
     messages = session.scalars(
         select(Message)
@@ -196,7 +199,7 @@ def timeline(session: Session, contractor: Contractor, limit: int = 300) -> list
             .limit(limit)
         )
         if model is WorkNote:
-            query = query.options(selectinload(WorkNote.author))
+            query = query.where(worknotes.visible_to(role)).options(selectinload(WorkNote.author))
         entries += [Entry(row.created_at, kind, row) for row in session.scalars(query)]
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:limit]

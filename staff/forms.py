@@ -173,3 +173,17 @@ class ChangeUserForm(ActionForm):
     role = SelectField("Role", choices=ROLE_CHOICES, validate_choice=False)
     active = BooleanField("Can sign in")
     submit = SubmitField("Save")
+
+
+class PasswordChangeForm(ActionForm):
+    current = PasswordField(
+        "Current password",
+        validators=[DataRequired("Enter your current password."), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password = PasswordField(
+        "New password (8 characters or more)",
+        validators=[DataRequired("Enter a new password."), Length(max=1024)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField("Change password")

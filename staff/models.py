@@ -85,16 +85,37 @@ class WorkNote(Base):
     author: Mapped[StaffUser] = relationship()
 
 
+class StaffSession(Base):
+    """One signed-in browser. The cookie holds a random token; we keep only its hash.
+
+    Signing out deletes the row, so a copy of the cookie taken before stops working; a
+    password change or switching the account off deletes the account's other rows.
+    """
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, index=True)
+
+
 class SignInFailure(Base):
-    """One failed sign-in, counted per account and per address to slow guessing down."""
+    """One failed sign-in, counted per address, per address and account, and per known browser.
+
+    ``device`` is set when the attempt came from a browser that signed in to this account
+    before (its device cookie); such failures count only against that browser.
+    """
 
     __tablename__ = "sign_in_failures"
     __table_args__ = (
         Index("ix_sign_in_failures_email_at", "email", "at"),
         Index("ix_sign_in_failures_address_at", "address", "at"),
+        Index("ix_sign_in_failures_device_at", "device", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320))
     address: Mapped[str] = mapped_column(String(64))
+    device: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)

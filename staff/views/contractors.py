@@ -61,7 +61,7 @@ def _render(
             "staff/contractor.html",
             contractor=contractor,
             consents=consents,
-            timeline=pages.timeline(session, contractor),
+            timeline=pages.timeline(session, contractor, current_user.role),
             chart=chart,
             replies=replies,
             tenure=pages.tenure_days(contractor),

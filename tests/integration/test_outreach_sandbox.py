@@ -118,5 +118,12 @@ def test_app_derives_the_sandbox_key_only_in_development_against_the_sandbox() -
         {}, secret_key="k", twilio_auth_token="tok", sendgrid_api_key="SG.real", environment="test"
     )
     assert verification_key(real) is None  # real SendGrid and no key: trust nothing
-    production = Settings.from_env({}, secret_key="k", environment="production")
+    strong = "9f1c2b7e4d8a0c6e5b3f1a2d7c9e0b4f"  # production refuses weak secrets
+    production = Settings.from_env(
+        {},
+        secret_key=strong,
+        twilio_auth_token=strong[::-1],
+        sendgrid_inbound_secret=strong.upper(),
+        environment="production",
+    )
     assert verification_key(production) is None

@@ -19,6 +19,8 @@ from tests.factories import (
 )
 from tests.staff_helpers import csrf_token, sign_in
 
+PASSWORD = DEFAULT_STAFF_PASSWORD
+
 
 def _events(session: Session, action: str) -> list[AuditEvent]:
     session.expire_all()
@@ -201,7 +203,7 @@ def test_repeated_failures_on_one_account_slow_it_down_then_wear_off(
     for _ in range(throttle.FREE_PER_ACCOUNT):
         assert sign_in(app.test_client(), "sam@example.com", "wrong").status_code == 200
 
-    # The right password from anywhere now waits: no password is even checked.
+    # The right password from this address now waits: no password is even checked.
     refused = sign_in(app.test_client(), "SAM@example.com", DEFAULT_STAFF_PASSWORD)
     assert refused.status_code == 429
     assert refused.headers["Retry-After"] == "30"
@@ -232,17 +234,99 @@ def test_repeated_failures_from_one_address_slow_every_account_from_it(
     here = sign_in(app.test_client(), "sam@example.com", DEFAULT_STAFF_PASSWORD)
     assert here.status_code == 429
     # The same account from another network is not held back by this one's failures.
-    other_client = app.test_client()
-    page = other_client.get("/staff/sign-in", environ_base={"REMOTE_ADDR": "10.0.0.9"})
-    answer = other_client.post(
-        "/staff/sign-in",
-        data={
-            "csrf_token": csrf_token(page.get_data(as_text=True)),
-            "email": "sam@example.com",
-            "password": DEFAULT_STAFF_PASSWORD,
-        },
-        environ_base={"REMOTE_ADDR": "10.0.0.9"},
-    )
-    assert answer.status_code == 302
+    assert _sign_in_from(app.test_client(), "10.0.0.9", "sam@example.com", PASSWORD) == 302
     clock.advance(minutes=16)  # failures older than the window no longer count
     assert sign_in(app.test_client(), "sam@example.com", DEFAULT_STAFF_PASSWORD).status_code == 302
+
+
+def _sign_in_from(client: Any, address: str, email: str, password: str) -> int:
+    """Sign in from ``address`` (REMOTE_ADDR); returns the answer's status."""
+    where = {"REMOTE_ADDR": address}
+    page = client.get("/staff/sign-in", environ_base=where)
+    form = {"csrf_token": csrf_token(page.get_data(as_text=True)), "email": email}
+    answer = client.post("/staff/sign-in", data={**form, "password": password}, environ_base=where)
+    return int(answer.status_code)
+
+
+def _signed_in_once(client: Any, address: str, email: str) -> None:
+    """This browser signed in to ``email`` before (and so holds its device cookie), then out."""
+    assert _sign_in_from(client, address, email, DEFAULT_STAFF_PASSWORD) == 302
+    token = csrf_token(client.get("/staff/replies").get_data(as_text=True))
+    client.post("/staff/sign-out", data={"csrf_token": token})
+
+
+def test_sign_in_after_twenty_failures_from_a_stranger_lets_the_owner_in_from_elsewhere(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    make_staff_user(session, email="boss@example.com", role="admin")
+    session.commit()
+    stranger = "198.51.100.66"
+    for _ in range(20):
+        _sign_in_from(app.test_client(), stranger, "boss@example.com", "guess")
+    assert _sign_in_from(app.test_client(), stranger, "boss@example.com", PASSWORD) == 429
+
+    assert _sign_in_from(app.test_client(), "203.0.113.9", "boss@example.com", PASSWORD) == 302
+
+
+def test_sign_in_from_a_browser_that_signed_in_before_gets_in_at_the_guessers_address(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    make_staff_user(session, email="boss@example.com", role="admin")
+    session.commit()
+    office = "198.51.100.66"
+    own_browser = app.test_client()
+    _signed_in_once(own_browser, office, "boss@example.com")
+    for n in range(25):  # someone at the same address guesses, at this account and others
+        email = "boss@example.com" if n % 2 else f"guess{n}@example.com"
+        _sign_in_from(app.test_client(), office, email, "guess")
+    assert _sign_in_from(app.test_client(), office, "boss@example.com", PASSWORD) == 429
+
+    assert _sign_in_from(own_browser, office, "boss@example.com", PASSWORD) == 302
+    [known] = [e for e in _events(session, "sign_in") if e.detail["known_browser"]]
+    assert known.detail["address"] == office
+
+
+def test_sign_in_failures_from_a_known_browser_slow_that_browser_alone(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    make_staff_user(session, email="sam@example.com")
+    make_staff_user(session, email="kim@example.com")
+    session.commit()
+    here = "203.0.113.9"
+    browser = app.test_client()
+    _signed_in_once(browser, here, "sam@example.com")
+    for _ in range(throttle.FREE_PER_ACCOUNT):
+        assert _sign_in_from(browser, here, "sam@example.com", "typo") == 200
+
+    assert _sign_in_from(browser, here, "sam@example.com", PASSWORD) == 429
+    # Sam's cookie says nothing about Kim's account, and the address itself is not held.
+    assert _sign_in_from(browser, here, "kim@example.com", PASSWORD) == 302
+    assert _sign_in_from(app.test_client(), here, "sam@example.com", PASSWORD) == 302
+
+
+def test_sign_in_guessing_spread_over_many_addresses_holds_each_of_them_not_the_owner(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    make_staff_user(session, email="boss@example.com", role="admin")
+    session.commit()
+    botnet = [f"198.51.100.{n}" for n in range(1, throttle.ATTACK_ADDRESSES + 1)]
+    for address in botnet:
+        assert _sign_in_from(app.test_client(), address, "boss@example.com", "guess") == 200
+    clock.advance(minutes=5)
+
+    # One miss each, far below what one address may have: the account is being guessed at.
+    assert _sign_in_from(app.test_client(), botnet[0], "boss@example.com", PASSWORD) == 429
+    assert _sign_in_from(app.test_client(), "203.0.113.9", "boss@example.com", PASSWORD) == 302
+    clock.advance(minutes=11)  # the misses age out of the window
+    assert _sign_in_from(app.test_client(), botnet[0], "boss@example.com", PASSWORD) == 302
+
+
+def test_sign_in_failures_from_one_ipv6_subscriber_count_together(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    make_staff_user(session, email="sam@example.com")
+    session.commit()
+    for n in range(throttle.FREE_PER_ACCOUNT):
+        _sign_in_from(app.test_client(), f"2001:db8:1:2::{n + 1:x}", "sam@example.com", "guess")
+
+    assert _sign_in_from(app.test_client(), "2001:db8:1:2::ff", "sam@example.com", PASSWORD) == 429

@@ -32,6 +32,7 @@ CARE = frozenset({"care", "admin"})
 ALLOWED: dict[str, frozenset[str]] = {
     "staff.index": EVERYONE,
     "staff.sign_out": EVERYONE,
+    "staff.change_password": EVERYONE,
     "staff.flagged_replies": EVERYONE,
     "staff.contractors": EVERYONE,
     "staff.contractor": EVERYONE,

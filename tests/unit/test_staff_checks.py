@@ -245,3 +245,28 @@ def test_a_message_at_night_waits_for_8am_in_the_contractors_zone(clock: FrozenC
 
     assert opens is not None and (opens.hour, opens.day) == (8, 3)
     assert next_window_opens(new_york) is None
+
+
+@pytest.mark.parametrize(
+    ("remote", "counted_as"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+        ("unknown", "unknown"),
+    ],
+)
+def test_throttle_counts_an_ipv6_subscriber_by_their_64(remote: str, counted_as: str) -> None:
+    assert throttle.address_key(remote) == counted_as
+
+
+def test_throttle_device_cookie_is_known_only_for_its_own_account_and_key() -> None:
+    cookie = throttle.device_cookie("k" * 40, user_id=7)
+
+    device = throttle.known_device("k" * 40, cookie, 7)
+    assert device is not None and len(device) == 32
+    assert throttle.known_device("k" * 40, cookie, 8) is None
+    assert throttle.known_device("other key" * 5, cookie, 7) is None
+    assert throttle.known_device("k" * 40, cookie + "x", 7) is None
+    assert throttle.known_device("k" * 40, None, 7) is None
