@@ -295,6 +295,15 @@ def _writer_lock(engine: Engine, wait: float | None) -> Iterator[float | None]:
         thread_lock.release()
 
 
+@contextmanager
+def writer_turn(engine: Engine) -> Iterator[None]:
+    """For a job's write transaction on SQLite: wait for its turn with the webhooks' writers
+    (see :func:`_writer_lock`), hold it until the transaction inside has committed. A no-op on
+    PostgreSQL."""
+    with _writer_lock(engine, None):
+        yield
+
+
 def _flock_by(fd: int, deadline: float | None) -> None:
     if deadline is None:
         fcntl.flock(fd, fcntl.LOCK_EX)

@@ -254,6 +254,11 @@ class Drain:
     Redis slow or down costs a writer one short timeout, after which its process skips Redis
     for ``REDIS_PAUSE_SECONDS``: the row is stored all the same, and the tick's sweep calls
     :meth:`nudge` later.
+
+    A backlog is read by up to ``readers`` jobs at once: writers only ever wake the first; a
+    running reader that finds more work than one batch calls :meth:`widen`, which wakes the
+    others, each under a flag (a lease) of its own, so that the readers share the backlog
+    (``read_batch`` must claim its items atomically). They stop, one by one, as it runs out.
     """
 
     all: list[Drain] = []
@@ -271,6 +276,7 @@ class Drain:
         poll: float = 0.05,
         lease: float = 5.0,
         hold: int = 600,
+        readers: int = 1,
     ) -> None:
         self.flag = flag
         self.queue_name = queue_name
@@ -280,9 +286,16 @@ class Drain:
         self.poll = poll
         self.lease = lease
         self.hold = hold
+        self.readers = readers
         self._seen_until = 0.0  # monotonic time until which this process may skip nudges
-        self._holding: str | None = None  # the lease this process's reader holds, if any
+        self._widened_at = 0.0  # monotonic time this process's reader last woke the others
+        # The flag and lease this process's reader holds, if any.
+        self._holding: tuple[str, str] | None = None
         Drain.all.append(self)
+
+    def slot_flag(self, slot: int) -> str:
+        """The flag of the ``slot``-th reader: the first one's is the one writers look at."""
+        return self.flag if slot == 0 else f"{self.flag}:{slot}"
 
     @property
     def renew_every(self) -> float:
@@ -297,25 +310,44 @@ class Drain:
         now_ = time.monotonic()
         if now_ < self._seen_until or now_ < Drain._redis_paused_until:
             return False
-        connection = queues.quick
-        job_id = uuid.uuid4().hex
         try:
-            created = bool(connection.set(self.flag, job_id, nx=True, ex=self.hold))
-            if created:
-                try:
-                    Queue(self.queue_name, connection=connection).enqueue(
-                        self.job, job_id=job_id, job_timeout=self.hold
-                    )
-                except (redis.RedisError, OSError):
-                    raise  # the enqueue may have landed; repair() clears the flag if it did not
-                except BaseException:
-                    connection.eval(_RELEASE, 1, self.flag, job_id)
-                    raise
+            created = self._wake(queues.quick, 0)
         except (redis.RedisError, OSError):
             Drain._redis_paused_until = time.monotonic() + REDIS_PAUSE_SECONDS
             raise
         self._seen_until = now_ + self.quiet
         return created
+
+    def _wake(self, connection: redis.Redis, slot: int) -> bool:
+        """Enqueue the ``slot``-th reader unless its flag says one is queued or running."""
+        flag = self.slot_flag(slot)
+        job_id = uuid.uuid4().hex
+        if not connection.set(flag, job_id, nx=True, ex=self.hold):
+            return False
+        args = (slot,) if slot else ()
+        try:
+            Queue(self.queue_name, connection=connection).enqueue(
+                self.job, *args, job_id=job_id, job_timeout=self.hold
+            )
+        except (redis.RedisError, OSError):
+            raise  # the enqueue may have landed; repair() clears the flag if it did not
+        except BaseException:
+            connection.eval(_RELEASE, 1, flag, job_id)
+            raise
+        return True
+
+    def widen(self) -> int:
+        """For a running reader that sees a backlog: wake the other readers (at most once a
+        lease renewal). Returns how many were enqueued."""
+        now_ = time.monotonic()
+        if self.readers < 2 or now_ - self._widened_at < self.renew_every:
+            return 0
+        self._widened_at = now_
+        try:
+            return sum(self._wake(queues.connection, slot) for slot in range(1, self.readers))
+        except (redis.RedisError, OSError):
+            log.debug("drain %s: other readers not woken", self.flag, exc_info=True)
+            return 0
 
     def forget(self) -> None:
         """Drop what this process knows of the flag and of Redis (after a fork, or in tests)."""
@@ -326,12 +358,21 @@ class Drain:
         """For the tick: nudge, and clear a flag that no live reader holds. Returns True when a
         reader was enqueued."""
         self.forget()
+        for slot in range(1, self.readers):
+            self._clear_if_dead(self.slot_flag(slot))
         if self.nudge():
             return True
+        if not self._clear_if_dead(self.flag):
+            return False
+        self.forget()
+        return self.nudge()
+
+    def _clear_if_dead(self, flag: str) -> bool:
+        """Clear ``flag`` when no live reader holds it; True when it was cleared."""
         connection = queues.connection
         pipeline = connection.pipeline()
-        pipeline.get(self.flag)
-        pipeline.pttl(self.flag)
+        pipeline.get(flag)
+        pipeline.pttl(flag)
         holder, ttl_ms = pipeline.execute()
         if holder is None:
             return False  # released since the nudge looked: the releasing reader looks again
@@ -344,23 +385,22 @@ class Drain:
             return False  # renewed a moment ago
         else:
             why = "its reader stopped renewing it"
-        log.warning("drain %s: clearing a flag nobody holds (%s)", self.flag, why)
-        connection.eval(_RELEASE, 1, self.flag, holder)
-        self.forget()
-        return self.nudge()
+        log.warning("drain %s: clearing a flag nobody holds (%s)", flag, why)
+        connection.eval(_RELEASE, 1, flag, holder)
+        return True
 
     def renew(self) -> None:
         """Renew the lease this process's reader holds (no-op outside a reader)."""
-        holder = self._holding
-        if holder is not None:
-            queues.connection.eval(_RENEW, 1, self.flag, holder, int(self.lease * 1000))
+        if self._holding is not None:
+            flag, holder = self._holding
+            queues.connection.eval(_RENEW, 1, flag, holder, int(self.lease * 1000))
 
     @contextmanager
-    def _held(self) -> Iterator[str]:
+    def _held(self, flag: str) -> Iterator[str]:
         job = get_current_job()
         holder = job.id if job is not None else uuid.uuid4().hex
-        queues.connection.set(self.flag, holder, px=int(self.lease * 1000))
-        self._holding = holder
+        queues.connection.set(flag, holder, px=int(self.lease * 1000))
+        self._holding = (flag, holder)
         stop = threading.Event()
 
         def renew_until_stopped() -> None:
@@ -380,12 +420,15 @@ class Drain:
             renewer.join()
             self._holding = None
 
-    def run(self, read_batch: Callable[[], int]) -> int:
+    def run(self, read_batch: Callable[[], int], slot: int = 0, batch: int = 0) -> int:
         """Call ``read_batch`` (which returns how many items it handled) until nothing is left.
+        A call that handled ``batch`` items (a full batch: more are waiting) wakes the other
+        readers.
 
         Returns the total handled.
         """
         total = 0
+        flag = self.slot_flag(slot)
 
         def drain_for(seconds: float) -> None:
             nonlocal total
@@ -393,6 +436,8 @@ class Drain:
             while True:
                 handled = read_batch()
                 total += handled
+                if batch and handled >= batch:
+                    self.widen()
                 if handled:
                     deadline = time.monotonic() + seconds
                 elif time.monotonic() >= deadline:
@@ -400,13 +445,13 @@ class Drain:
                 else:
                     time.sleep(self.poll)
 
-        with self._held() as holder:
+        with self._held(flag) as holder:
             try:
                 drain_for(self.linger)
             finally:
                 # Released on failure too, so that the next writer wakes another reader.
                 with suppress(redis.RedisError, OSError):
-                    queues.connection.eval(_RELEASE, 1, self.flag, holder)
+                    queues.connection.eval(_RELEASE, 1, flag, holder)
             # Writers that saw the flag just before it went may have skipped their nudge.
             drain_for(self.quiet * 2)
         return total

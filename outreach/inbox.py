@@ -17,8 +17,14 @@ from outreach import consent
 from outreach.keywords import Keyword, classify, language_of_keyword
 from outreach.models import Channel, Contractor, Direction, Message
 
-# Named by path: the job reads replies, which is the surveys package's business.
-INBOUND_DRAIN = Drain("pulse:drain:inbound", INBOUND, "surveys.jobs.process_inbound")
+# At most this many reader jobs at once: a worker running one reads ~1 core's worth.
+READERS = 4
+
+# Named by path: the job reads replies, which is the surveys package's business. Readers claim
+# their batches atomically, so a backlog is shared by as many readers as workers can run.
+INBOUND_DRAIN = Drain(
+    "pulse:drain:inbound", INBOUND, "surveys.jobs.process_inbound", readers=READERS
+)
 
 
 @dataclass(frozen=True)

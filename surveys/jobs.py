@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
-from core.db import db
+from core.db import db, writer_turn
 from outreach import inbox
 from surveys import replies, triage
 
@@ -27,12 +28,38 @@ def sweep_waiting_replies() -> dict[str, int]:
     return {}
 
 
-def process_inbound() -> int:
-    """Read every stored inbound message that waits. Returns how many were read."""
-    return inbox.INBOUND_DRAIN.run(read_waiting_messages)
+def process_inbound(slot: int = 0) -> int:
+    """Read every stored inbound message that waits, as the ``slot``-th of the readers that
+    share a backlog. Returns how many were read."""
+    return inbox.INBOUND_DRAIN.run(_Reader().read_batch, slot=slot, batch=replies.BATCH)
 
 
-def read_waiting_messages(limit: int = 200) -> int:
+class _Reader:
+    """One reader job: reads batches, each in one transaction, urgent replies first."""
+
+    def __init__(self) -> None:
+        self.screened_through = 0  # the newest message id screened for urgent replies
+
+    def read_batch(self, limit: int = replies.BATCH) -> int:
+        with db.session() as session:
+            urgent, self.screened_through = replies.urgent_waiting(session, self.screened_through)
+        try:
+            return len(read_batch(limit, first=urgent))
+        except Exception:
+            # Something in the batch fails: read it again one message at a time, so that only
+            # the bad message is held back.
+            log.warning("reading a batch failed; reading it one message at a time", exc_info=True)
+            return read_waiting_messages(limit)
+
+
+def read_batch(limit: int = replies.BATCH, first: Sequence[int] = ()) -> list[int]:
+    """Read one batch of waiting messages in one transaction; on SQLite, in turn with the
+    webhooks' writers, so that neither waits in SQLite's sleeping busy handler."""
+    with writer_turn(db.engine), db.session() as session:
+        return replies.read_batch(session, limit, first)
+
+
+def read_waiting_messages(limit: int = replies.BATCH) -> int:
     with db.session() as session:
         ids = replies.pending_message_ids(session, limit)
     for message_id in ids:

@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core.clock import now
@@ -66,6 +66,172 @@ ALERT_COOLDOWN = timedelta(days=14)
 NO_COOLDOWN = frozenset({AlertKind.QUIT_INTENT})
 
 
+_AlertKey = tuple[int | None, str | None, str]
+
+
+def _in_order(responses: list[Response]) -> list[Response]:
+    """Oldest first, as by (created_at, id); replies of this batch not yet flushed have no id
+    but will get ids in the order they were made, after every stored one."""
+    return sorted(responses, key=lambda r: (r.created_at, r.id is None, r.id or 0))
+
+
+def _alert_key(contractor_id: int | None, client: str | None, kind: str) -> _AlertKey:
+    return (contractor_id, None if contractor_id is not None else client, kind)
+
+
+@dataclass
+class Memory:
+    """What triage looks up across replies, loaded once for a batch of replies and kept up to
+    date as each is triaged, so that a reply costs no queries of its own. Each look-up that
+    the memory cannot answer exactly falls back to the query that would have run."""
+
+    # contractor id -> rated replies, newest first: the newest that were stored, then the
+    # batch's own
+    ratings: dict[int, list[Response]] = field(default_factory=dict)
+    # contractor id -> their newest stored rated replies (BASELINE_RATINGS + 1 at most)
+    rated_loaded: dict[int, list[Response]] = field(default_factory=dict)
+    # client -> negative replies since the hot-spot window of the batch's earliest reply
+    negatives: dict[str, list[Response]] = field(default_factory=dict)
+    since: datetime | None = None
+    # (contractor id, client, kind) -> the open alert of that kind, None when there is none;
+    # for the contractors (client alerts: the clients) in ``scopes``, a missing key is None
+    alerts: dict[_AlertKey, Alert | None] = field(default_factory=dict)
+    scopes: set[tuple[int | None, str | None]] = field(default_factory=set)
+    # alerts that staff resolved within ALERT_COOLDOWN, for the same scopes
+    cooling: set[_AlertKey] = field(default_factory=set)
+    # (contractor id, category) -> the open ticket, None when there is none; for the
+    # contractors in ``ticketed``, a missing key is None
+    tickets: dict[tuple[int, str], Ticket | None] = field(default_factory=dict)
+    ticketed: set[int] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, session: Session, contractor_ids: Iterable[int], earliest: datetime) -> Memory:
+        memory = cls(since=earliest - HOTSPOT_WINDOW)
+        ids = set(contractor_ids)
+        if not ids:
+            return memory
+        newest = (
+            select(
+                Response.id,
+                func.row_number()
+                .over(
+                    partition_by=Response.contractor_id,
+                    order_by=(Response.created_at.desc(), Response.id.desc()),
+                )
+                .label("n"),
+            )
+            .where(Response.contractor_id.in_(ids), Response.rating.is_not(None))
+            .subquery()
+        )
+        for response in session.scalars(
+            select(Response)
+            .join(newest, newest.c.id == Response.id)
+            .where(newest.c.n <= BASELINE_RATINGS + 1)
+            .order_by(Response.created_at.desc(), Response.id.desc())
+        ):
+            memory.rated_loaded.setdefault(response.contractor_id or 0, []).append(response)
+        for contractor_id in ids:
+            loaded = memory.rated_loaded.setdefault(contractor_id, [])
+            memory.ratings[contractor_id] = list(loaded)
+        clients = select(Contractor.client).where(Contractor.id.in_(ids)).distinct()
+        for client, response in session.execute(
+            select(Contractor.client, Response)
+            .join(Contractor, Contractor.id == Response.contractor_id)
+            .where(
+                Contractor.client.in_(clients.scalar_subquery()),
+                Response.negative.is_(True),
+                Response.created_at >= memory.since,
+            )
+        ):
+            memory.negatives.setdefault(client, []).append(response)
+        for client in session.scalars(clients):
+            memory.negatives.setdefault(client, [])
+        memory._load_work(session, ids, set(memory.negatives))
+        return memory
+
+    def _load_work(self, session: Session, ids: set[int], clients: set[str]) -> None:
+        """The open tickets and alerts, and the alerts cooling down, of these contractors
+        and clients."""
+        for ticket in session.scalars(
+            select(Ticket)
+            .where(Ticket.contractor_id.in_(ids), Ticket.status.in_(OPEN_WORK))
+            .order_by(Ticket.id.desc())  # the oldest last: it is the one a report joins
+        ):
+            self.tickets[(ticket.contractor_id or 0, ticket.category)] = ticket
+        self.ticketed |= ids
+        scope = or_(
+            Alert.contractor_id.in_(ids),
+            Alert.contractor_id.is_(None) & Alert.client.in_(clients),
+        )
+        closed_at = func.coalesce(Alert.resolved_at, Alert.updated_at)
+        for alert in session.scalars(
+            select(Alert)
+            .where(scope, Alert.status.in_(OPEN_WORK) | (closed_at >= now() - ALERT_COOLDOWN))
+            .order_by(Alert.id.desc())
+        ):
+            key = _alert_key(alert.contractor_id, alert.client, alert.kind)
+            if alert.status in OPEN_WORK:
+                self.alerts[key] = alert
+            elif alert.kind not in NO_COOLDOWN:
+                self.cooling.add(key)
+        self.scopes |= {(i, None) for i in ids} | {(None, c) for c in clients}
+
+    def open_alert(self, key: _AlertKey) -> tuple[bool, Alert | None]:
+        """(whether the memory knows, the open alert for ``key`` if any)."""
+        if key in self.alerts:
+            return True, self.alerts[key]
+        return key[:2] in self.scopes, None
+
+    def open_ticket(self, key: tuple[int, str]) -> tuple[bool, Ticket | None]:
+        if key in self.tickets:
+            return True, self.tickets[key]
+        return key[0] in self.ticketed, None
+
+    def previous_ratings(self, response: Response) -> list[Response] | None:
+        """The contractor's rated replies before this one, newest first (BASELINE_RATINGS of
+        them at most); None when the memory cannot tell."""
+        contractor_id = response.contractor_id
+        if contractor_id is None or contractor_id not in self.ratings:
+            return None
+        loaded = self.rated_loaded[contractor_id]
+        # Stored replies not loaded are older than every loaded one: exact while each loaded
+        # reply (but this one) came before this one and is still rated.
+        if any(
+            r is not response and (r.created_at > response.created_at or r.rating is None)
+            for r in loaded
+        ):
+            return None
+        before = [
+            r
+            for r in self.ratings[contractor_id]
+            if r is not response and r.rating is not None and r.created_at <= response.created_at
+        ]
+        return _in_order(before)[::-1][:BASELINE_RATINGS]
+
+    def client_negatives(self, client: str, response: Response) -> list[Response] | None:
+        """Negative replies at ``client`` in the hot-spot window up to this one, oldest first;
+        None when the memory cannot tell."""
+        known = self.negatives.get(client)
+        since = response.created_at - HOTSPOT_WINDOW
+        if known is None or self.since is None or since < self.since:
+            return None
+        return _in_order(
+            [r for r in known if r.negative and since <= r.created_at <= response.created_at]
+        )
+
+    def triaged(self, response: Response, client: str) -> None:
+        """Keep the memory up to date with a reply just triaged."""
+        contractor_id = response.contractor_id
+        if contractor_id is None:
+            return
+        rated = self.ratings.get(contractor_id)
+        if rated is not None and response.rating is not None and response not in rated:
+            rated.append(response)
+        negatives = self.negatives.get(client)
+        if negatives is not None and response.negative and response not in negatives:
+            negatives.append(response)
+
+
 @dataclass
 class Triage:
     tickets: list[Ticket] = field(default_factory=list)
@@ -92,11 +258,18 @@ def _link(items: list[Response], responses: Iterable[Response]) -> None:
 
 
 def open_ticket(
-    session: Session, response: Response, category: str, priority: str | None, rule: str
+    session: Session,
+    response: Response,
+    category: str,
+    priority: str | None,
+    rule: str,
+    memory: Memory | None = None,
 ) -> Ticket:
     """A second report of the same problem joins the open ticket instead of opening another."""
     ticket = None
-    if response.contractor_id is not None:
+    key = (response.contractor_id or 0, category)
+    known, ticket = memory.open_ticket(key) if memory is not None else (False, None)
+    if response.contractor_id is not None and not known:
         ticket = session.scalar(
             select(Ticket)
             .where(
@@ -120,6 +293,8 @@ def open_ticket(
     elif response not in ticket.responses:
         ticket.updated_at = now()  # a new report is news to whoever works the ticket
     _link(ticket.responses, [response])
+    if memory is not None and response.contractor_id is not None:
+        memory.tickets[key] = ticket
     return ticket
 
 
@@ -164,19 +339,27 @@ def raise_alert(
     client: str | None,
     responses: Iterable[Response] = (),
     evidence: dict[str, Any] | None = None,
+    memory: Memory | None = None,
 ) -> Alert | None:
     """Open an alert, or add ``reason`` and ``responses`` to the open one of this kind.
 
     Returns None when the kind is cooling down for this contractor (or client).
     """
-    alert = session.scalar(
-        select(Alert)
-        .where(*_scope(contractor_id, client), Alert.kind == kind, Alert.status.in_(OPEN_WORK))
-        .order_by(Alert.id)
-        .limit(1)
-    )
+    key = _alert_key(contractor_id, client, kind)
+    known, alert = memory.open_alert(key) if memory is not None else (False, None)
+    if not known:
+        alert = session.scalar(
+            select(Alert)
+            .where(*_scope(contractor_id, client), Alert.kind == kind, Alert.status.in_(OPEN_WORK))
+            .order_by(Alert.id)
+            .limit(1)
+        )
     if alert is None:
-        if cooling_down(session, kind, contractor_id=contractor_id, client=client):
+        if known and memory is not None:
+            cooling = key in memory.cooling
+        else:
+            cooling = cooling_down(session, kind, contractor_id=contractor_id, client=client)
+        if cooling:
             return None
         alert = Alert(
             contractor_id=contractor_id,
@@ -194,11 +377,18 @@ def raise_alert(
         alert.evidence = {**alert.evidence, **(evidence or {}), "reasons": reasons}
         alert.updated_at = now()
     _link(alert.responses, responses)
+    if memory is not None:
+        memory.alerts[key] = alert
     return alert
 
 
-def _previous_ratings(session: Session, response: Response, limit: int) -> list[Response]:
+def _previous_ratings(
+    session: Session, response: Response, limit: int, memory: Memory | None = None
+) -> list[Response]:
     """The contractor's rated replies before this one, newest first."""
+    remembered = memory.previous_ratings(response) if memory is not None else None
+    if remembered is not None:
+        return remembered[:limit]
     return list(
         session.scalars(
             select(Response)
@@ -219,11 +409,13 @@ def _share(response: Response) -> float:
     return response.rating / response.scale_max
 
 
-def _rating_alerts(session: Session, response: Response, contractor: Contractor) -> list[Alert]:
+def _rating_alerts(
+    session: Session, response: Response, contractor: Contractor, memory: Memory | None
+) -> list[Alert]:
     if response.rating is None:
         return []
     raised: list[Alert | None] = []
-    previous = _previous_ratings(session, response, BASELINE_RATINGS)
+    previous = _previous_ratings(session, response, BASELINE_RATINGS, memory)
     if is_low(response.rating, response.scale_max) and previous:
         last = previous[0]
         if is_low(last.rating, last.scale_max):
@@ -236,6 +428,7 @@ def _rating_alerts(session: Session, response: Response, contractor: Contractor)
                     contractor_id=contractor.id,
                     client=contractor.client,
                     responses=[last, response],
+                    memory=memory,
                 )
             )
     drop = baseline_drop(_share(response), [_share(r) for r in previous])
@@ -251,24 +444,32 @@ def _rating_alerts(session: Session, response: Response, contractor: Contractor)
                 contractor_id=contractor.id,
                 client=contractor.client,
                 responses=[response],
+                memory=memory,
             )
         )
     return [a for a in raised if a is not None]
 
 
-def _client_hotspot(session: Session, response: Response, client: str) -> Alert | None:
+def _client_hotspot(
+    session: Session, response: Response, client: str, memory: Memory | None
+) -> Alert | None:
     since = response.created_at - HOTSPOT_WINDOW
-    negatives = list(
-        session.scalars(
-            select(Response)
-            .join(Contractor, Contractor.id == Response.contractor_id)
-            .where(
-                Contractor.client == client,
-                Response.negative.is_(True),
-                Response.created_at >= since,
-                Response.created_at <= response.created_at,
+    remembered = memory.client_negatives(client, response) if memory is not None else None
+    negatives = (
+        remembered
+        if remembered is not None
+        else list(
+            session.scalars(
+                select(Response)
+                .join(Contractor, Contractor.id == Response.contractor_id)
+                .where(
+                    Contractor.client == client,
+                    Response.negative.is_(True),
+                    Response.created_at >= since,
+                    Response.created_at <= response.created_at,
+                )
+                .order_by(Response.created_at, Response.id)
             )
-            .order_by(Response.created_at, Response.id)
         )
     )
     if response not in negatives:
@@ -286,22 +487,30 @@ def _client_hotspot(session: Session, response: Response, client: str) -> Alert 
         client=client,
         responses=negatives,
         evidence={"client": client, "contractors": len(contractors)},
+        memory=memory,
     )
 
 
-def apply(session: Session, response: Response, analysis: Analysis) -> Triage:
-    """Open or extend the tickets and alerts that one reply warrants."""
+def apply(
+    session: Session, response: Response, analysis: Analysis, memory: Memory | None = None
+) -> Triage:
+    """Open or extend the tickets and alerts that one reply warrants.
+
+    ``memory``, when one batch of replies is triaged in a row, spares each reply the look-ups
+    across many replies (see :class:`Memory`); the outcome is the same without it.
+    """
     result = Triage()
     if analysis.category != "none":
         rule = analysis.rule or f"reader {analysis.model}"
         result.tickets.append(
-            open_ticket(session, response, analysis.category, analysis.priority, rule)
+            open_ticket(session, response, analysis.category, analysis.priority, rule, memory)
         )
 
     contractor = response.contractor
     if contractor is None:
         return result  # trends need a known contractor
-    session.flush()  # the queries below must see this reply
+    if memory is None:
+        session.flush()  # the queries below must see this reply
     raised: list[Alert | None] = []
     if analysis.quit_intent:
         raised.append(
@@ -313,9 +522,10 @@ def apply(session: Session, response: Response, analysis: Analysis) -> Triage:
                 contractor_id=contractor.id,
                 client=contractor.client,
                 responses=[response],
+                memory=memory,
             )
         )
-    raised.extend(_rating_alerts(session, response, contractor))
+    raised.extend(_rating_alerts(session, response, contractor, memory))
     if analysis.negative:
         tenure = response.created_at.date() - contractor.start_date
         if tenure <= timedelta(days=EARLY_TENURE_DAYS):
@@ -328,10 +538,13 @@ def apply(session: Session, response: Response, analysis: Analysis) -> Triage:
                     contractor_id=contractor.id,
                     client=contractor.client,
                     responses=[response],
+                    memory=memory,
                 )
             )
-        raised.append(_client_hotspot(session, response, contractor.client))
+        raised.append(_client_hotspot(session, response, contractor.client, memory))
     result.alerts.extend(a for a in raised if a is not None)
+    if memory is not None:
+        memory.triaged(response, contractor.client)
     return result
 
 

@@ -9,11 +9,14 @@ from pathlib import Path
 
 import pytest
 from rq import Queue
+from sqlalchemy import func, select
 
 from core.config import Settings
 from core.db import db
 from core.queue import DEFAULT
 from outreach import inbox
+from outreach.models import Direction, Message
+from surveys.models import Response, Ticket
 from tests.integration.conftest import Live
 from tests.outreach_helpers import (
     inbound_stored_and_read,
@@ -116,3 +119,27 @@ def test_reader_killed_mid_batch_tick_has_every_reply_read_within_a_tick(
         stop_worker(survivor)
     print(f"replies delayed by a killed reader, tick only: {delay:.1f} s")
     assert delay < settings.tick_seconds, delay
+
+
+def test_reader_killed_mid_batch_loses_and_doubles_no_reply(live: Live, tmp_path: Path) -> None:
+    _kill_reader_mid_batch(live, tmp_path)
+    survivor = start_worker(worker_env(live.app.config["SETTINGS"]), tmp_path / "survivor.log")
+    try:
+        inbox.INBOUND_DRAIN.repair()
+        _wait_for("every reply to be read", lambda: inbound_stored_and_read()[1] == WAITING, 60)
+    finally:
+        stop_worker(survivor)
+
+    with db.session() as session:
+        read = session.execute(
+            select(Message.response_id, Message.process_attempts).where(
+                Message.direction == Direction.INBOUND
+            )
+        ).all()
+        responses = session.scalar(select(func.count()).select_from(Response))
+        tickets = session.scalar(select(func.count()).select_from(Ticket))
+    # Each of the WAITING senders texted once: one reply and one ticket each, none twice.
+    assert len({response_id for response_id, _ in read if response_id is not None}) == WAITING
+    assert responses == WAITING
+    assert tickets == WAITING
+    assert all(attempts == 0 for _, attempts in read)  # a crash is not the message's fault

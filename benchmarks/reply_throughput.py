@@ -1,0 +1,277 @@
+"""Reply throughput: how many stored SMS replies real workers read per second, with 1 and 2
+`flask --app wsgi worker` processes, next to `analyze()` alone on the same texts.
+
+Each round starts from an empty database: a roster of contractors, each with an open survey
+invitation, and N replies stored through the webhook's own storing function
+(`outreach.inbox.receive_sms`). The workers are started and registered before the clock runs;
+it runs from the nudge that wakes a reader until no reply waits. With 2 workers, one urgent
+reply (a safety report) is stored while the backlog is being read, and the time until its
+Support ticket exists is printed too.
+
+    .venv/bin/python benchmarks/reply_throughput.py [--replies 2000] [--database-url URL]
+
+The default database is a fresh SQLite file per round. A PostgreSQL URL must name a database
+this script may empty (its schema is dropped and rebuilt for each round).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rq import Worker  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+
+from benchmarks import reset_database  # noqa: E402
+from core.app import import_models  # noqa: E402
+from core.config import Settings  # noqa: E402
+from core.db import db  # noqa: E402
+from core.queue import Drain, EmbeddedRedis, queues  # noqa: E402
+from outreach import inbox  # noqa: E402
+from outreach.keywords import classify  # noqa: E402
+from outreach.models import Contractor, Direction, Message  # noqa: E402
+from surveys.analysis import analyze  # noqa: E402
+from surveys.models import Invitation, InvitationStatus, Survey, Ticket  # noqa: E402
+
+TEXTS = ROOT / "benchmarks" / "data" / "heldout_replies.csv"
+URGENT = "someone threatened to hurt me on the loading dock today, I do not feel safe"
+URGENT_PHONE = "+14159999999"
+
+
+def _texts() -> list[str]:
+    with TEXTS.open(newline="") as f:
+        return [row["text"] for row in csv.DictReader(f) if classify(row["text"]) is None]
+
+
+def _seed(contractors: int) -> None:
+    """``contractors`` active contractors (and one more for the urgent reply), each with an
+    invitation sent an hour ago."""
+    at = datetime.now(UTC)
+    with db.session() as session:
+        survey = Survey(
+            key="pulse",
+            name="Pulse",
+            question="How is it going?",
+            sms_template="Hi {first_name}, how is {client}? Reply 1-{scale_max}.",
+            email_subject="How is {client}?",
+            email_template="Hi {first_name}",
+        )
+        session.add(survey)
+        session.flush()
+        phones = [f"+1415{n:07d}" for n in range(contractors)] + [URGENT_PHONE]
+        session.execute(
+            Contractor.__table__.insert(),
+            [
+                {
+                    "external_id": f"B-{n:07d}",
+                    "name": f"Contractor {n}",
+                    "phone": phone,
+                    "email": f"c{n}@example.com",
+                    "timezone": "America/New_York",
+                    "channel": "sms",
+                    "start_date": (at - timedelta(days=60 + n % 30)).date(),
+                    "client": f"Client {n % 50}",
+                    "account_manager": f"Manager {n % 20}",
+                    "status": "active",
+                    "language": "en",
+                    "created_at": at,
+                    "updated_at": at,
+                }
+                for n, phone in enumerate(phones)
+            ],
+        )
+        ids = session.scalars(select(Contractor.id).order_by(Contractor.id)).all()
+        session.execute(
+            Invitation.__table__.insert(),
+            [
+                {
+                    "survey_id": survey.id,
+                    "contractor_id": contractor_id,
+                    "due_on": at.date(),
+                    "status": InvitationStatus.SENT.value,
+                    "channel": "sms",
+                    "reply_token": f"t{contractor_id:031d}",
+                    "reminder_count": 0,
+                    "send_attempts": 1,
+                    "created_at": at,
+                    "sent_at": at - timedelta(hours=1),
+                    "status_changed_at": at,
+                }
+                for contractor_id in ids
+            ],
+        )
+
+
+def _store(settings: Settings, texts: list[str], count: int, contractors: int) -> None:
+    for n in range(count):
+        _store_one(settings, f"SM{n:032x}", f"+1415{n % contractors:07d}", texts[n % len(texts)])
+
+
+def _store_one(settings: Settings, sid: str, phone: str, body: str) -> None:
+    received = inbox.receive_sms(
+        db.engine,
+        {"MessageSid": sid, "From": phone, "To": settings.twilio_from_number, "Body": body},
+        settings,
+    )
+    assert received.stored and received.needs_processing, body
+
+
+def _waiting() -> int:
+    with db.session() as session:
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(Message)
+                .where(Message.direction == Direction.INBOUND, Message.processed_at.is_(None))
+            )
+            or 0
+        )
+
+
+def _urgent_ticket() -> bool:
+    with db.session() as session:
+        return (
+            session.scalar(
+                select(Ticket.id)
+                .join(Contractor, Contractor.id == Ticket.contractor_id)
+                .where(Contractor.phone == URGENT_PHONE)
+                .limit(1)
+            )
+            is not None
+        )
+
+
+def _round(
+    url: str, redis_url: str, workers: int, texts: list[str], args: argparse.Namespace, tmp: str
+) -> tuple[float, float | None]:
+    """Replies read per second, and (with ``urgent``) seconds from storing the urgent reply
+    to its ticket."""
+    db.dispose()
+    reset_database(url)
+    db.configure(url)
+    settings = Settings.from_env({}, database_url=url, redis_url=redis_url)
+    _seed(args.contractors)
+    _store(settings, texts, args.replies, args.contractors)
+    queues.connection.flushall()
+    for drain in Drain.all:
+        drain.forget()
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        REDIS_URL=redis_url,
+        PULSE_ENV="test",
+        TICK_SECONDS="3600",
+        PYTHONPATH=str(ROOT),
+    )
+    flask = Path(sys.executable).with_name("flask")
+    logs = [Path(args.logs or tmp) / f"worker-{workers}-{n}.log" for n in range(workers)]
+    procs = []
+    for log in logs:
+        with log.open("ab") as out:
+            procs.append(
+                subprocess.Popen(
+                    [str(flask), "--app", "wsgi", "worker"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+    urgent_seconds: float | None = None
+    try:
+        deadline = time.monotonic() + 60
+        while len(Worker.all(connection=queues.connection)) < workers:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"workers did not start; see {logs}")
+            time.sleep(0.1)
+        started = time.perf_counter()
+        inbox.nudge_processing()
+        urgent_at: float | None = None
+        deadline = time.monotonic() + args.timeout
+        while True:
+            if args.urgent and urgent_at is None and time.perf_counter() - started > 0.5:
+                _store_one(settings, "SM" + "f" * 32, URGENT_PHONE, URGENT)
+                inbox.nudge_processing()
+                urgent_at = time.perf_counter()
+            if urgent_at is not None and urgent_seconds is None and _urgent_ticket():
+                urgent_seconds = time.perf_counter() - urgent_at
+            if _waiting() == 0 and (not args.urgent or urgent_seconds is not None):
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{_waiting()} replies still waiting after {args.timeout} s")
+            time.sleep(0.02)
+        elapsed = time.perf_counter() - started
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                # RQ's pub/sub thread now and then keeps a stopping worker waiting; the
+                # figures are taken by then.
+                proc.kill()
+                proc.wait()
+    with db.session() as session:
+        failed = session.scalar(select(func.count()).where(Message.process_attempts > 0))
+    if failed:
+        raise SystemExit(f"{failed} replies failed to be read; see {logs}")
+    return args.replies / elapsed, urgent_seconds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--replies", type=int, default=2000)
+    parser.add_argument("--contractors", type=int, default=2000)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--database-url", default="", help="default: a fresh SQLite file")
+    parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--logs", default="", help="keep the workers' logs in this folder")
+    parser.add_argument(
+        "--no-urgent", dest="urgent", action="store_false", help="skip the urgent reply"
+    )
+    args = parser.parse_args()
+    import_models()
+    texts = _texts()
+    sample = [texts[n % len(texts)] for n in range(args.replies)]
+    analyze(sample[0], 5, "en")  # loads the learned reader, as a worker's first reply does
+    started = time.perf_counter()
+    for body in sample:
+        analyze(body, 5, "en")
+    analysis_rate = len(sample) / (time.perf_counter() - started)
+
+    rates: dict[int, float] = {}
+    with tempfile.TemporaryDirectory() as tmp, EmbeddedRedis() as redis_server:
+        queues.configure(redis_server.url)
+        for workers in args.workers:
+            url = args.database_url or f"sqlite:///{tmp}/replies-{workers}.sqlite3"
+            rate, urgent = _round(url, redis_server.url, workers, texts, args, tmp)
+            rates[workers] = rate
+            urgent_note = f"; urgent reply to ticket {urgent:.2f} s" if urgent is not None else ""
+            print(
+                f"{workers} worker(s): {rate:,.0f} replies/s "
+                f"({rate / analysis_rate:.2f}x analyze() alone){urgent_note}",
+                flush=True,
+            )
+        queues.close()
+    db.dispose()
+    backend = "PostgreSQL" if args.database_url.startswith("postgresql") else "SQLite"
+    print(f"analyze() alone, one core: {analysis_rate:,.0f} replies/s")
+    if 1 in rates and 2 in rates:
+        print(f"scaling, 2 workers / 1: {rates[2] / rates[1]:.2f}x")
+    print(f"{backend}; {args.replies:,} replies from {args.contractors:,} contractors")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
