@@ -11,7 +11,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from core import logs
+from core import logs, observability
 from core.config import Settings, activate
 from core.db import DatabaseBusy, db, is_busy
 from core.queue import queues
@@ -43,8 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(config)
     activate(settings)
-    logs.install()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure(settings.effective_log_format)
     # The SDK logs every request and its headers at INFO.
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
@@ -78,6 +77,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.cli.add_command(seed_demo_command)
 
     app.add_url_rule("/healthz", "healthz", healthz)
+    observability.init_app(app)
     # Someone who opens the address `make run` printed without its path finds the staff view.
     app.add_url_rule("/", "root", lambda: redirect("/staff/"))
     for error in _lock_wait_errors():

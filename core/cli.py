@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from rq import Queue, Worker
+from rq.job import Job
 
-from core import migrate
+from core import metrics, migrate
 from core.queue import DEFAULT, QUEUE_NAMES, queues
 
 db_cli = AppGroup("db", help="Database schema (Alembic).")
@@ -34,10 +38,17 @@ def db_revision(message: str) -> None:
 @click.option("--name", default=None)
 def worker_command(burst: bool, name: str | None) -> None:
     """Run an RQ worker on the inbound, outbound and default queues (in that order)."""
-    from rq import Worker
-
-    worker = Worker(list(QUEUE_NAMES), connection=queues.connection, name=name)
+    worker = CountingWorker(list(QUEUE_NAMES), connection=queues.connection, name=name)
     worker.work(burst=burst, with_scheduler=True)
+
+
+class CountingWorker(Worker):
+    """An RQ worker whose work horses count into one set of metric files per worker rather
+    than one per job (see core.metrics)."""
+
+    def main_work_horse(self, job: Job, queue: Queue) -> None:
+        metrics.count_as_work_horse(os.getppid())
+        super().main_work_horse(job, queue)
 
 
 @click.command("cron")

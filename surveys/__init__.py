@@ -12,3 +12,6 @@ def init_app(app: Flask) -> None:
     from surveys import reader
 
     reader.set_directory(Path(app.config["SETTINGS"].model_dir))
+    from surveys import metrics
+
+    metrics.init_app()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from core import metrics
 from core.db import db
 from outreach import delivery, inbox, schedule
 from surveys import replies
@@ -64,11 +65,14 @@ def read_waiting_messages(limit: int = 200) -> int:
     for message_id in ids:
         try:
             with db.session() as session:
-                replies.process_message(session, message_id)
+                read = replies.process_message(session, message_id)
+            if read is not None:  # None: another reader had it
+                metrics.REPLIES_READ.labels(outcome="read").inc()
         except Exception as exc:
             # One bad message must not hold up the others; it is retried a few times, then
             # left for staff with its error.
             log.exception("reading inbound message %s failed", message_id)
             with db.session() as session:
                 replies.record_failure(session, message_id, repr(exc))
+            metrics.REPLIES_READ.labels(outcome="failed").inc()
     return len(ids)
