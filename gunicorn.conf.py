@@ -38,4 +38,6 @@ def child_exit(_server: Any, worker: Any) -> None:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(worker.pid)
+        from core.metrics import process_identity
+
+        multiprocess.mark_process_dead(process_identity(worker.pid))

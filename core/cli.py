@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 from rq import Queue, Worker
 from rq.job import Job
 
-from core import metrics, migrate
+from core import logs, metrics, migrate
 from core.queue import DEFAULT, QUEUE_NAMES, queues
 
 db_cli = AppGroup("db", help="Database schema (Alembic).")
@@ -38,13 +38,21 @@ def db_revision(message: str) -> None:
 @click.option("--name", default=None)
 def worker_command(burst: bool, name: str | None) -> None:
     """Run an RQ worker on the inbound, outbound and default queues (in that order)."""
-    worker = CountingWorker(list(QUEUE_NAMES), connection=queues.connection, name=name)
+    worker = PulseWorker(list(QUEUE_NAMES), connection=queues.connection, name=name)
     worker.work(burst=burst, with_scheduler=True)
 
 
-class CountingWorker(Worker):
-    """An RQ worker whose work horses count into one set of metric files per worker rather
-    than one per job (see core.metrics)."""
+class PulseWorker(Worker):
+    """An RQ worker whose log lines name the job they are about (``job_id``), and whose work
+    horses count into one set of metric files per worker rather than one per job (see
+    core.metrics)."""
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        running = logs.current_job_id.set(job.id)
+        try:
+            super().execute_job(job, queue)
+        finally:
+            logs.current_job_id.reset(running)
 
     def main_work_horse(self, job: Job, queue: Queue) -> None:
         metrics.count_as_work_horse(os.getppid())

@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-import sys
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -84,14 +84,25 @@ def install() -> None:
     logging.setLogRecordFactory(redacting)
 
 
+# The RQ job a worker runs, set by the worker for the whole job: its own lines about the job
+# and, inherited across the fork, every line of the work horse that runs it.
+current_job_id: ContextVar[str | None] = ContextVar("current_job_id", default=None)
+
+
 def _add_context(record: logging.LogRecord) -> None:
-    record.request_id = current_request_id()
-    job = None
-    if "rq" in sys.modules:  # a web process that never imported RQ has no job
+    request_id = current_request_id()
+    if request_id is None and isinstance(record.args, dict):
+        # gunicorn's access line, written after the request: its atoms hold the response's
+        # headers, ours among them.
+        given = record.args.get("{x-request-id}o")
+        request_id = given if given and given != "-" else None
+    job_id = current_job_id.get()
+    if job_id is None:
         from rq import get_current_job
 
-        job = get_current_job()
-    record.job_id = job.id if job is not None else None
+        job = get_current_job()  # a job run in-process (RQ's SimpleWorker)
+        job_id = job.id if job is not None else None
+    record.request_id, record.job_id = request_id, job_id
 
 
 def current_request_id() -> str | None:

@@ -21,6 +21,7 @@ never at once, and each opens the files afresh, so they share one set per worker
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -41,17 +42,29 @@ from sqlalchemy.orm import Session
 MULTIPROC_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 _process_name: str | None = None
+# Containers that share the directory each have their own pid 1, 7, 12...: the host name
+# (a container's id) keeps their files apart. No "_": the collector splits file names on it.
+_HOST = socket.gethostname().replace("_", "-")
+
+
+def process_identity(pid: int) -> str:
+    """The name a process's metric files carry (gunicorn's child_exit hook needs it too)."""
+    return f"{_HOST}-{pid}"
 
 
 def _process_identifier() -> str:
     # Called on every increment: a global and a getpid, nothing more.
-    return _process_name or str(os.getpid())
+    return _process_name or process_identity(os.getpid())
+
+
+def work_horse_identity(worker_pid: int) -> str:
+    return f"{_HOST}-rqhorse-{worker_pid}"
 
 
 def count_as_work_horse(worker_pid: int) -> None:
     """In an RQ work horse: count into its worker's files, not into new ones per job."""
     global _process_name
-    _process_name = f"rqhorse-{worker_pid}"  # no "_": the collector splits file names on it
+    _process_name = work_horse_identity(worker_pid)
 
 
 def multiprocess_dir() -> str | None:
