@@ -9,7 +9,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,11 +24,10 @@ from core.metrics import work_horse_identity
 from core.queue import queues
 from outreach.channels.sandbox import Sandbox
 from tests.conftest import _empty_tables
-from tests.integration.test_log_redaction import _free_port
 from tests.integration.test_loop import PHONE, _seed
 from tests.metrics_helpers import Samples, scrape, series, value
+from tests.process_helpers import ROOT, free_port, start, start_gunicorn
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "Tw9xQ2vL7pK4mN8rS3dF6gH1jZ5cB0aE"
 BODIES = [f"{n} my badge stopped working again, reader {n}" for n in range(1, 4)]
 WORKER = "pulse-metrics-worker"
@@ -59,7 +57,7 @@ def test_metrics_from_gunicorn_workers_and_rq_work_horses_add_up_in_one_scrape(
     _empty_tables()
     _seed()
     queues.close()
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     sandbox = Sandbox(auth_token=TOKEN, app_url=base).start()
     metrics_dir = tmp_path / "metrics"
@@ -76,21 +74,8 @@ def test_metrics_from_gunicorn_workers_and_rq_work_horses_add_up_in_one_scrape(
         "LOG_FORMAT": "json",
         "MODEL_DIR": str(ROOT / "instance" / "models"),
     }
-    web_command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}"]
-    web = subprocess.Popen(
-        [*web_command, "--workers", "2", "--access-logfile", "-", "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--name", WORKER],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    web = start_gunicorn(env, port, workers=2)
+    worker = start(env, "flask", "--app", "wsgi", "worker", "--name", WORKER)
     try:
         _wait_for(lambda: _answers(f"{base}/readyz"), "gunicorn to answer /readyz")
         traced = requests.get(f"{base}/readyz", headers={"X-Request-Id": "trace-7f3a"}, timeout=10)
