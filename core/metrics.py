@@ -99,8 +99,8 @@ REPLIES_READ = Counter(
 )
 SENDS = Counter(
     "pulse_sends",
-    "Messages handed to a provider, by channel, outcome (accepted, refused, unknown: no "
-    "answer, so it may have gone) and the provider's error code (empty when none).",
+    "Messages handed to a provider, by channel, outcome (accepted, or what a refusal means: "
+    "retry, opted_out, bad_address, rejected) and the provider's error code (empty when none).",
     ["channel", "outcome", "error_code"],
 )
 PACING_DELAY = Histogram(
@@ -169,12 +169,10 @@ class _ScrapeTime(Collector):
 
 def exposition() -> tuple[bytes, str]:
     """The text /metrics answers with, and its content type."""
-    registry: CollectorRegistry
+    registry = CollectorRegistry()
     if multiprocess_dir():
-        registry = CollectorRegistry()
-        MultiProcessCollector(registry)
+        MultiProcessCollector(registry)  # registers itself
     else:
-        registry = CollectorRegistry()
         registry.register(_Default())
     registry.register(_ScrapeTime())
     return generate_latest(registry), CONTENT_TYPE_LATEST
