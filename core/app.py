@@ -50,8 +50,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     if settings.trust_proxy:
         # Behind a TLS proxy the signed URL is the public one; see PROVIDERS.md. x_for gives
-        # the visitor's address, which slows repeated failed sign-ins per address.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+        # the visitor's address, which slows repeated failed sign-ins per address; x_port keeps
+        # a port the proxy names only in X-Forwarded-Port.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)  # type: ignore[method-assign]
 
     import_models()
     db.init_app(app)

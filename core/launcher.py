@@ -44,6 +44,27 @@ def _flask(*args: str) -> list[str]:
     return _python_cmd("-m", "flask", "--app", "wsgi", *args)
 
 
+def web_command(settings: Settings, port: int) -> list[str]:
+    """gunicorn serving the app on ``port``.
+
+    gunicorn takes X-Forwarded-Proto from 127.0.0.1 unless told otherwise, which would let any
+    local client choose the scheme: it trusts the forwarding headers exactly when the app does.
+    """
+    return _python_cmd(
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "2",
+        "--forwarded-allow-ips",
+        "*" if settings.trust_proxy else "",
+        "--access-logfile",
+        "-",
+        "wsgi:app",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
@@ -113,17 +134,7 @@ def _run(
             "--app-url",
             env["PUBLIC_BASE_URL"],
         )
-    commands["web"] = _python_cmd(
-        "-m",
-        "gunicorn",
-        "--bind",
-        f"127.0.0.1:{args.port}",
-        "--workers",
-        "2",
-        "--access-logfile",
-        "-",
-        "wsgi:app",
-    )
+    commands["web"] = web_command(settings, args.port)
     commands["worker"] = _flask("worker")
     commands["cron"] = _flask("cron")
     stopping = False

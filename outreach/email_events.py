@@ -21,7 +21,7 @@ from core.clock import now
 from core.db import insert_ignoring_duplicates
 from outreach import consent
 from outreach.delivery import apply_provider_status
-from outreach.models import Channel, Direction, Message, ProviderEvent
+from outreach.models import MESSAGE_ID_MAX, Channel, Direction, Message, ProviderEvent
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +51,16 @@ class Outcome:
     ignored: list[str] = field(default_factory=list)  # why an event was skipped
 
 
+# Widths of the columns an event's values are stored in (provider_events, consents, messages).
+_WIDTHS = {"sg_event_id": 255, "email": 320, "sg_message_id": 255, "event": 32}
+
+
 def parse_events(payload: Any) -> list[dict[str, Any]]:
-    """Check the shape of a webhook body. Raises EventError naming the first bad element."""
+    """Check the shape of a webhook body. Raises EventError naming the first bad element.
+
+    Every value we store must fit its column and hold no NUL (PostgreSQL refuses it), and our
+    ``message_id`` custom arg must be one of our ids: SendGrid retries a 5xx for days.
+    """
     if not isinstance(payload, list):
         raise EventError("the body must be a JSON array of events")
     for i, event in enumerate(payload):
@@ -61,7 +69,26 @@ def parse_events(payload: Any) -> list[dict[str, Any]]:
         for name in ("event", "email", "sg_event_id"):
             if not isinstance(event.get(name), str) or not event[name]:
                 raise EventError(f"event {i}: '{name}' is required and must be a string")
+        for name, value in event.items():
+            if isinstance(value, str) and "\x00" in value:
+                raise EventError(f"event {i}: '{name[:64]}' contains a NUL character")
+        for name, width in _WIDTHS.items():
+            value = event.get(name)
+            if value is not None and (not isinstance(value, str) or len(value) > width):
+                raise EventError(f"event {i}: '{name}' must be a string of at most {width}")
+        if "message_id" in event and _our_id(event["message_id"]) is None:
+            raise EventError(f"event {i}: 'message_id' is not one of our message ids")
     return payload
+
+
+def _our_id(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    text = str(value)
+    if not (text.isascii() and text.isdigit() and len(text) <= 10):
+        return None
+    number = int(text)
+    return number if 0 < number <= MESSAGE_ID_MAX else None
 
 
 def _message_for(session: Session, event: Mapping[str, Any]) -> Message | None:
@@ -69,9 +96,9 @@ def _message_for(session: Session, event: Mapping[str, Any]) -> Message | None:
     ``sg_message_id``; only when it went to the address the event is about."""
     email = str(event["email"]).lower()
     candidates: list[Message | None] = []
-    raw_id = event.get("message_id")
-    if isinstance(raw_id, str | int) and str(raw_id).isdigit():
-        candidates.append(session.get(Message, int(raw_id)))
+    message_id = _our_id(event.get("message_id"))
+    if message_id is not None:
+        candidates.append(session.get(Message, message_id))
     sg_message_id = event.get("sg_message_id")
     if isinstance(sg_message_id, str) and sg_message_id:
         provider_id = sg_message_id.split(".", 1)[0]

@@ -14,7 +14,6 @@ stripped when the reply is read (:func:`reply_text`), so the stored message stay
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import json
 import re
@@ -22,6 +21,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email import policy
+from email.errors import MessageError
 from email.message import EmailMessage
 from email.parser import BytesParser, HeaderParser
 from email.utils import getaddresses, parseaddr
@@ -99,6 +99,8 @@ class InboundEmail:
     headers: dict[str, str] = field(default_factory=dict)
     charsets: dict[str, str] = field(default_factory=dict)
     message_id_missing: bool = False
+    # The parts in which something could not be decoded and was replaced by U+FFFD.
+    undecodable: tuple[str, ...] = ()
 
 
 # -- reading the form -------------------------------------------------------------------------
@@ -112,7 +114,8 @@ def read_form(stream: IO[bytes], content_type: str) -> dict[str, bytes]:
     """
     mimetype, options = parse_options_header(content_type or "")
     boundary = options.get("boundary", "")
-    if mimetype != "multipart/form-data" or not boundary:
+    # RFC 2231 lets a boundary be written in UTF-8; a real one is ASCII (RFC 2046).
+    if mimetype != "multipart/form-data" or not boundary or not boundary.isascii():
         raise BadInboundEmail("Content-Type: expected multipart/form-data with a boundary")
     decoder = MultipartDecoder(boundary.encode("latin-1"), max_form_memory_size=None)
     fields: dict[str, bytearray] = {}
@@ -148,6 +151,17 @@ def read_form(stream: IO[bytes], content_type: str) -> dict[str, bytes]:
 
 def decode(data: bytes, charset: str | None) -> str:
     """Text in the charset it says it is in; UTF-8, then windows-1252, when that fails."""
+    return decode_field(data, charset)[0]
+
+
+def decode_field(data: bytes, charset: str | None) -> tuple[str, bool]:
+    """Like :func:`decode`, and whether anything had to be replaced to read it.
+
+    Any sender can name any charset: an unknown one, one that is not a text encoding ("rot13",
+    "base64"), one whose decoder raises ("undefined", "punycode") or one that yields lone
+    surrogates ("utf-7"). None of them stops the text being read: what cannot be decoded
+    becomes U+FFFD, and so do NUL characters, which PostgreSQL does not store.
+    """
     label = (charset or "").strip().strip('"').lower()
     candidates = []
     if label in _WINDOWS_1252_LABELS:
@@ -157,11 +171,22 @@ def decode(data: bytes, charset: str | None) -> str:
     candidates += ["utf-8", "cp1252"]
     for candidate in candidates:
         try:
-            codecs.lookup(candidate)
-            return data.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
+            return readable(data.decode(candidate))
+        except (LookupError, UnicodeError, ValueError, TypeError):
+            # LookupError: unknown, or not a text encoding; UnicodeError: its decoder refused.
             continue
-    return data.decode("utf-8", errors="replace")
+    return readable(data.decode("utf-8", errors="replace"))[0], True
+
+
+_UNREADABLE = re.compile("[\x00\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def readable(text: str) -> tuple[str, bool]:
+    """``text`` as every database stores it: NUL and lone surrogates (what the email package
+    makes of undecodable header bytes) replaced by U+FFFD; and whether any were."""
+    cleaned, replaced = _UNREADABLE.subn(REPLACEMENT, text)
+    return cleaned, replaced > 0
 
 
 def _json_field(fields: dict[str, bytes], name: str) -> dict[str, Any]:
@@ -170,7 +195,7 @@ def _json_field(fields: dict[str, bytes], name: str) -> dict[str, Any]:
         return {}
     try:
         value = json.loads(decode(raw, "utf-8"))
-    except ValueError:
+    except (ValueError, RecursionError):
         raise BadInboundEmail(f"{name}: not valid JSON") from None
     if not isinstance(value, dict):
         raise BadInboundEmail(f"{name}: expected a JSON object")
@@ -208,10 +233,17 @@ def _parse_parsed(
     inbound_domain: str,
     own_addresses: Iterable[str],
 ) -> InboundEmail:
-    headers = HeaderParser(policy=policy.default).parsestr(decode(fields["headers"], "utf-8"))
+    header_text, header_replaced = decode_field(fields["headers"], "utf-8")
+    headers = HeaderParser(policy=policy.default).parsestr(header_text)
+    replaced = {"headers"} if header_replaced else set()
 
     def text_field(name: str) -> str:
-        return decode(fields[name], charsets.get(name)) if name in fields else ""
+        if name not in fields:
+            return ""
+        text, field_replaced = decode_field(fields[name], charsets.get(name))
+        if field_replaced:
+            replaced.add(name)
+        return text
 
     text = text_field("text")
     if not text.strip() and fields.get("html"):
@@ -227,6 +259,7 @@ def _parse_parsed(
         charsets=charsets,
         inbound_domain=inbound_domain,
         own_addresses=own_addresses,
+        replaced=replaced,
     )
 
 
@@ -239,40 +272,51 @@ def _parse_raw(
 ) -> InboundEmail:
     message = BytesParser(policy=policy.default).parsebytes(fields["email"])
     assert isinstance(message, EmailMessage)  # policy.default builds EmailMessage
+    text, text_replaced = _message_text(message)
     return _assemble(
         "raw",
         message,
         from_field="",
         to_fields=[],
         subject="",
-        text=message_text(message),
+        text=text,
         envelope=envelope,
         charsets=charsets,
         inbound_domain=inbound_domain,
         own_addresses=own_addresses,
+        replaced={"text"} if text_replaced else set(),
     )
 
 
 def message_text(message: EmailMessage) -> str:
     """The text a person wrote in a MIME message: text/plain, or its HTML as text."""
+    return _message_text(message)[0]
+
+
+def _message_text(message: EmailMessage) -> tuple[str, bool]:
     for preference in ("plain", "html"):
-        part = message.get_body(preferencelist=(preference,))
+        try:
+            part = message.get_body(preferencelist=(preference,))
+            charset = part.get_content_charset() if part is not None else None
+        except (LookupError, ValueError, TypeError, AttributeError):
+            # A Content-Type any sender can mangle; the other preference may still read.
+            continue
         if part is None:
             continue
         payload = part.get_payload(decode=True)
         data = payload if isinstance(payload, bytes) else b""
-        text = decode(data, part.get_content_charset())
+        text, replaced = decode_field(data, charset)
         if preference == "html":
             text = html_to_text(text)
         if text.strip():
-            return text
-    return ""
+            return text, replaced
+    return "", False
 
 
 def _header(headers: Any, name: str) -> str:
     try:
         value = headers.get(name)
-    except (IndexError, ValueError, TypeError):
+    except (IndexError, ValueError, TypeError, AttributeError, LookupError, MessageError):
         # policy.default parses structured headers and can trip over a malformed one.
         value = None
     return str(value).strip() if value is not None else ""
@@ -299,19 +343,28 @@ def _assemble(
     charsets: dict[str, str],
     inbound_domain: str,
     own_addresses: Iterable[str],
+    replaced: set[str],
 ) -> InboundEmail:
-    from_header = from_field.strip() or _header(headers, "From")
+    def kept(name: str, value: str) -> str:
+        # The email package itself writes U+FFFD for header bytes it cannot decode.
+        value, changed = readable(value)
+        if changed or REPLACEMENT in value:
+            replaced.add(name)
+        return value
+
+    from_header = kept("from", from_field.strip() or _header(headers, "From"))
     sender = parseaddr(from_header)[1].strip().lower()
     if "@" not in sender:
         raise BadInboundEmail("from: missing or not an email address")
 
-    envelope_to = envelope.get("to") or []
-    if isinstance(envelope_to, str):
+    # SendGrid sends a list of strings; a post may carry anything, and only strings are read.
+    envelope_to = envelope.get("to")
+    if not isinstance(envelope_to, list):
         envelope_to = [envelope_to]
-    recipients = _addresses(
-        [*to_fields, _header(headers, "To"), _header(headers, "Cc"), *map(str, envelope_to)]
-    )
-    references = _references(headers)
+    addresses = [*to_fields, _header(headers, "To"), _header(headers, "Cc")]
+    addresses += [value for value in envelope_to if isinstance(value, str)]
+    recipients = _addresses([kept("to", value) for value in addresses])
+    references = [kept("headers", reference) for reference in _references(headers)]
 
     reply_token, routed_by = None, None
     for address in recipients:
@@ -326,13 +379,16 @@ def _assemble(
                 reply_token, routed_by = match.group(1), "thread"
                 break
 
-    subject = subject.strip() or _header(headers, "Subject")
+    subject = kept("subject", subject.strip() or _header(headers, "Subject"))
+    text = kept("text", text)
     message_id = _message_id(_header(headers, "Message-ID"))
     missing = message_id is None
     if message_id is None:
         # Without a Message-ID, the content itself is the dedupe key for SendGrid's retries.
         digest = hashlib.sha256(
-            "\x00".join([sender, _header(headers, "Date"), subject, text]).encode()
+            "\x00".join([sender, _header(headers, "Date"), subject, text]).encode(
+                "utf-8", "surrogatepass"
+            )
         ).hexdigest()
         message_id = f"<{digest}@no-message-id.invalid>"
 
@@ -348,9 +404,12 @@ def _assemble(
         reply_token=reply_token,
         routed_by=routed_by,
         automatic=_automatic(headers, sender, envelope, own_addresses),
-        headers={name: v for name in _KEPT_HEADERS if (v := _header(headers, name))},
-        charsets=charsets,
+        headers={
+            name: kept("headers", v) for name in _KEPT_HEADERS if (v := _header(headers, name))
+        },
+        charsets={kept("charsets", k): kept("charsets", v) for k, v in charsets.items()},
         message_id_missing=missing,
+        undecodable=tuple(sorted(replaced)),
     )
 
 
@@ -363,8 +422,10 @@ def _message_id(value: str) -> str | None:
         if not bare or any(c.isspace() for c in bare):
             return None
     message_id = f"<{bare}>"
-    if len(message_id) > 255:  # the provider id column's width
-        message_id = f"<{hashlib.sha256(bare.encode()).hexdigest()}@long-message-id.invalid>"
+    if len(message_id) > 255 or readable(bare)[1]:
+        # Too wide for the provider id column, or not storable: its digest dedupes as well.
+        digest = hashlib.sha256(bare.encode("utf-8", "surrogatepass")).hexdigest()
+        message_id = f"<{digest}@long-message-id.invalid>"
     return message_id
 
 
@@ -584,6 +645,7 @@ def store(engine: Engine, inbound: InboundEmail) -> Received:
             "headers": inbound.headers,
             "charsets": inbound.charsets,
             "message_id_missing": inbound.message_id_missing,
+            "undecodable": list(inbound.undecodable),
         },
         "created_at": now(),
         "process_attempts": 0,

@@ -135,9 +135,28 @@ def _fold(text: str) -> str:
     )
 
 
+def _visible(ch: str) -> bool:
+    # Format characters (zero-width space and joiner, BOM, bidi marks) change nothing a person
+    # sees, so "S\u200bTOP" is the STOP it looks like.
+    return unicodedata.category(ch) != "Cf"
+
+
+def _decoration(ch: str) -> bool:
+    # Emoji, their skin tones and variation selectors around a word: "STOP 🛑", "stop🙏🏽".
+    return ch in _EDGE or ch.isspace() or unicodedata.category(ch) in {"So", "Sk", "Mn", "Cf"}
+
+
 def _clean(text: str) -> str:
+    # NFKC first: a full-width STOP and other compatibility forms read as the plain word.
+    text = "".join(filter(_visible, unicodedata.normalize("NFKC", text)))
     text = text.replace("\u2019", "'").replace("\u2018", "'")
-    return " ".join(text.split()).strip(_EDGE).lower()
+    text = " ".join(text.split())
+    start, end = 0, len(text)
+    while start < end and _decoration(text[start]):
+        start += 1
+    while end > start and _decoration(text[end - 1]):
+        end -= 1
+    return text[start:end].lower()
 
 
 # Every plain-language opt-out contains one of these; most messages contain none, and this is

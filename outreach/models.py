@@ -72,6 +72,11 @@ class Direction(StrEnum):
     OUTBOUND = "outbound"
 
 
+# messages.id is a 32-bit integer on PostgreSQL: an id from outside (a callback's ?m=, an
+# event's message_id, an unsubscribe token) beyond it names no message and must not be queried.
+MESSAGE_ID_MAX = 2**31 - 1
+
+
 class Message(Base):
     """Every message in either direction. ``provider_id`` is unique: a retried webhook or a
     repeated status callback finds the row it already made instead of making another."""

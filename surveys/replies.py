@@ -304,6 +304,8 @@ def _record(response: Response, analysis: Analysis, match: _Match, message: Mess
         flags["late_for_invitation"] = match.late_for.id
     if message.channel == Channel.EMAIL:
         flags["routed_by"] = (message.payload or {}).get("routed_by")
+        # Parts of the email no charset could read: staff see it was garbled, not what it said.
+        flags["undecodable"] = list((message.payload or {}).get("undecodable") or [])
     response.flags = flags
     response.flagged = bool(
         analysis.negative
@@ -311,6 +313,7 @@ def _record(response: Response, analysis: Analysis, match: _Match, message: Mess
         or analysis.quit_intent
         or unknown
         or response.needs_look
+        or flags.get("undecodable")
     )
 
 

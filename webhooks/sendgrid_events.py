@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("sendgrid_events_webhooks", __name__, url_prefix="/webhooks/sendgrid")
 
 EVENT_TOLERANCE = timedelta(minutes=5)
+MAX_STAMP_DIGITS = 12  # seconds until the year 33658
 
 
 @lru_cache(maxsize=4)
@@ -57,21 +58,27 @@ def verification_key(settings: Settings) -> EllipticCurvePublicKey | None:
 
 
 def _verified_body() -> bytes:
-    """The raw body, if SendGrid signed it within the tolerance; 403 otherwise."""
+    """The raw body, if SendGrid signed it within the tolerance; 403 otherwise.
+
+    The signature covers the timestamp and the body run together, so the timestamp must be
+    plain ASCII digits (a body starts with "["): no digit can move between the two.
+    """
     settings: Settings = current_app.config["SETTINGS"]
     key = verification_key(settings)
     signature = request.headers.get(EventWebhookHeader.SIGNATURE, "")
     stamp = request.headers.get(EventWebhookHeader.TIMESTAMP, "")
-    if key is None or not signature or not stamp.isdigit():
+    if key is None or not signature or not stamp:
         abort(403)
     body = request.get_data(cache=False)
     try:
         text = body.decode("utf-8")
         valid = EventWebhook().verify_signature(text, signature, stamp, key)
-    except (UnicodeDecodeError, binascii.Error, ValueError):
+    except (UnicodeError, binascii.Error, ValueError):
         valid = False
     if not valid:
         abort(403)
+    if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= MAX_STAMP_DIGITS):
+        abort(400, f"{EventWebhookHeader.TIMESTAMP}: not a Unix time in seconds")
     if abs(now().timestamp() - int(stamp)) > EVENT_TOLERANCE.total_seconds():
         abort(403)  # signed, but too old (or from the future): a replay
     return body
@@ -82,6 +89,8 @@ def events() -> tuple[str, int]:
     body = _verified_body()
     try:
         batch = parse_events(json.loads(body))
+    except RecursionError:
+        abort(400, "body: nested too deeply to be SendGrid's events")
     except (ValueError, EventError) as exc:
         # Signed but malformed: SendGrid would retry a 5xx forever, so say 400 and why.
         abort(400, str(exc))

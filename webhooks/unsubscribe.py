@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, render_template_string
 from core.config import Settings
 from core.db import db
 from outreach import consent
-from outreach.models import Channel, Direction, Message
+from outreach.models import MESSAGE_ID_MAX, Channel, Direction, Message
 
 bp = Blueprint("unsubscribe_webhooks", __name__)
 
@@ -47,7 +47,7 @@ def _masked(address: str) -> str:
 def _message(token: str) -> Message | None:
     settings: Settings = current_app.config["SETTINGS"]
     message_id = consent.message_for_token(settings.secret_key, token)
-    if message_id is None:
+    if message_id is None or not 0 < message_id <= MESSAGE_ID_MAX:
         return None
     with db.session() as session:
         message = session.get(Message, message_id)

@@ -136,3 +136,35 @@ def test_about_messages_keeps_a_model_from_reading_a_bare_quit_as_an_opt_out() -
     assert not about_messages("I quit.")
     assert about_messages("quítenme de esto")
     assert about_messages("stop texting me")
+
+
+def _wide(text: str) -> str:
+    """The full-width forms of ASCII letters, as some phone keyboards type them."""
+    return "".join(chr(ord(c) + 0xFEE0) for c in text)
+
+
+@pytest.mark.parametrize(
+    ("text", "keyword"),
+    [
+        (_wide("STOP"), Keyword.OPT_OUT),  # full-width letters
+        (_wide("stop"), Keyword.OPT_OUT),
+        ("S\u200bTOP", Keyword.OPT_OUT),  # zero-width space inside
+        ("\ufeffSTOP", Keyword.OPT_OUT),  # a byte-order mark in front
+        ("ST\u200dOP\u2060", Keyword.OPT_OUT),  # zero-width joiner, word joiner
+        ("STOP 🛑", Keyword.OPT_OUT),  # a trailing emoji
+        ("stop🙏🏽", Keyword.OPT_OUT),  # an emoji with a skin tone, no space
+        ("❤️ STOP ❤️", Keyword.OPT_OUT),  # emoji with a variation selector on both sides
+        (_wide("BAJA"), Keyword.OPT_OUT),
+        (_wide("START") + " 👍", Keyword.OPT_IN),
+        ("HE\u200bLP", Keyword.HELP),
+        ("please stop texting me 🙏", Keyword.OPT_OUT),
+        (_wide("please") + "\u3000" + _wide("stop"), Keyword.OPT_OUT),  # ideographic space
+    ],
+)
+def test_classify_disguised_keyword_is_recognised(text: str, keyword: Keyword) -> None:
+    assert classify(text) is keyword
+
+
+@pytest.mark.parametrize("text", ["🛑", "\u200b", _wide("STOPPED"), "the bus 🚌 stop is far"])
+def test_classify_emoji_and_look_alikes_alone_are_not_instructions(text: str) -> None:
+    assert classify(text) is None
