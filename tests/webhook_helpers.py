@@ -15,8 +15,9 @@ from werkzeug.test import TestResponse
 
 from core.clock import now
 from core.config import Settings
-from outreach.channels.sandbox import SIGNATURE_HEADER, TIMESTAMP_HEADER, event_key, sign_events
 from outreach.channels.twilio_sms import SANDBOX_ACCOUNT_SID
+from sandbox import event_key, sign_events
+from sandbox.sendgrid_api import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 SMS_PATH = "/webhooks/twilio/sms"
 STATUS_PATH = "/webhooks/twilio/status"

@@ -22,7 +22,7 @@ from core.app import create_app
 from core.config import Settings
 from core.metrics import work_horse_identity
 from core.queue import queues
-from outreach.channels.sandbox import Sandbox
+from sandbox import Sandbox
 from tests.conftest import _empty_tables
 from tests.integration.test_loop import PHONE, _seed
 from tests.metrics_helpers import Samples, scrape, series, value
