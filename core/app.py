@@ -11,7 +11,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from core import logs
+from core import logs, observability
 from core.config import Settings, activate
 from core.db import DatabaseBusy, db, is_busy
 from core.queue import queues
@@ -27,7 +27,7 @@ def configure_logging() -> None:
     """Logging for a process that runs the app (wsgi.py: gunicorn, ``flask worker``, ``flask
     cron``). Not done by create_app: an app built inside another program (tests, benchmarks)
     leaves that program's logging alone."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure(Settings.from_env().effective_log_format)  # LOG_FORMAT: json or text
     # The SDK logs every request and its headers at INFO.
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
@@ -85,6 +85,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.cli.add_command(surveys_cli)
 
     app.add_url_rule("/healthz", "healthz", healthz)
+    observability.init_app(app)
     # Someone who opens the address `make run` printed without its path finds the staff view.
     app.add_url_rule("/", "root", lambda: redirect("/staff/"))
     for error in _lock_wait_errors():

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from rq import Queue, Worker
+from rq.job import Job
 
-from core import migrate
+from core import logs, metrics, migrate
 from core.queue import DEFAULT, QUEUE_NAMES, queues
 
 # Where the app keeps the function RQ's cron enqueues (set by outreach.tick.init_app).
@@ -37,10 +41,25 @@ def db_revision(message: str) -> None:
 @click.option("--name", default=None)
 def worker_command(burst: bool, name: str | None) -> None:
     """Run an RQ worker on the inbound, outbound and default queues (in that order)."""
-    from rq import Worker
-
-    worker = Worker(list(QUEUE_NAMES), connection=queues.connection, name=name)
+    worker = PulseWorker(list(QUEUE_NAMES), connection=queues.connection, name=name)
     worker.work(burst=burst, with_scheduler=True)
+
+
+class PulseWorker(Worker):
+    """An RQ worker whose log lines name the job they are about (``job_id``), and whose work
+    horses count into one set of metric files per worker rather than one per job (see
+    core.metrics)."""
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        running = logs.current_job_id.set(job.id)
+        try:
+            super().execute_job(job, queue)
+        finally:
+            logs.current_job_id.reset(running)
+
+    def main_work_horse(self, job: Job, queue: Queue) -> None:
+        metrics.count_as_work_horse(os.getppid())
+        super().main_work_horse(job, queue)
 
 
 @click.command("cron")

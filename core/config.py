@@ -87,6 +87,13 @@ def _region(raw: str) -> str:
     return value
 
 
+def _log_format(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in {"json", "text"}:
+        raise ValueError("expected json or text")
+    return value
+
+
 def _env(name: str, parse: Callable[[str], Any] = str) -> Any:
     """Field metadata: which variable fills this setting and how its text is parsed."""
     return {"env": name, "parse": parse}
@@ -163,6 +170,17 @@ class Settings:
         default="Contractor Pulse, 100 Example Street, Springfield, IL 62701, USA",
         metadata=_env("MAILING_ADDRESS"),
     )
+
+    # How log lines are written: "json" (one object per line, for a log shipper) or "text"
+    # (for a person at a terminal). Empty: text in development, json elsewhere.
+    log_format: str = field(default="", metadata=_env("LOG_FORMAT", _log_format))
+    # Scrapers of /metrics send it as "Authorization: Bearer <token>". Outside development
+    # /metrics answers nobody while it is unset.
+    metrics_token: str = field(default="", metadata=_env("METRICS_TOKEN"))
+
+    @property
+    def effective_log_format(self) -> str:
+        return self.log_format or ("text" if self.is_development else "json")
 
     @property
     def uses_twilio_sandbox(self) -> bool:
@@ -242,6 +260,10 @@ def check_secrets(settings: Settings) -> None:
             raise ConfigError(
                 f"{name} {problem}; outside development it must be a real secret ({fix})"
             )
+    if settings.metrics_token:
+        problem = _weakness(settings.metrics_token)
+        if problem is not None:
+            raise ConfigError(f"METRICS_TOKEN {problem}; {hint}, or leave it unset")
     if not settings.uses_sendgrid_sandbox:
         _check_event_key(settings.sendgrid_event_public_key)
 

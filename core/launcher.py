@@ -17,10 +17,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core import migrate
-from core.config import ConfigError, Settings
+from core.config import INSTANCE_DIR, ConfigError, Settings
+from core.metrics import MULTIPROC_DIR_ENV
 from core.queue import MAKE_RUN_REDIS_DIR, EmbeddedRedis, reachable
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+# Where `make run`'s processes keep their metric files (PROMETHEUS_MULTIPROC_DIR).
+METRICS_DIR = INSTANCE_DIR / "metrics"
+
+
+def fresh_metrics_dir(directory: Path) -> None:
+    """Empty the metric files of processes from an earlier start: none of them runs now, and
+    counters start again from zero (Prometheus reads that as a restart)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
 
 
 def _python_cmd(*args: str) -> list[str]:
@@ -69,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
 
     env = dict(os.environ)
     env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{args.port}")
+    # Every process started here counts into one set of metrics (core.metrics).
+    env.setdefault(MULTIPROC_DIR_ENV, str(METRICS_DIR))
+    fresh_metrics_dir(Path(env[MULTIPROC_DIR_ENV]))
     env.setdefault("SANDBOX_URL", f"http://127.0.0.1:{args.sandbox_port}")
     try:
         settings = Settings.from_env(env)

@@ -31,6 +31,8 @@ from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 
+from core import metrics
+
 DEFAULT_MARGIN = 0.05  # seconds
 _LOCK_SECONDS = 2.0
 
@@ -149,4 +151,5 @@ class Pacer:
             if while_waiting is not None:
                 while_waiting()
             time.sleep(wait)
+        metrics.PACING_DELAY.observe(time.monotonic() - (deadline - timeout))
         return Turn.TAKEN

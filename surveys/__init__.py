@@ -16,3 +16,6 @@ def init_app(app: Flask) -> None:
     reader.set_directory(Path(app.config["SETTINGS"].model_dir))
     add_step("silence_alerts", jobs.raise_silence_alerts)
     add_step("waiting_replies", jobs.sweep_waiting_replies)
+    from surveys import metrics
+
+    metrics.init_app()

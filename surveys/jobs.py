@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from core import metrics
 from core.db import db, writer_turn
 from outreach import inbox
 from surveys import replies, triage
@@ -56,7 +57,9 @@ def read_batch(limit: int = replies.BATCH, first: Sequence[int] = ()) -> list[in
     """Read one batch of waiting messages in one transaction; on SQLite, in turn with the
     webhooks' writers, so that neither waits in SQLite's sleeping busy handler."""
     with writer_turn(db.engine), db.session() as session:
-        return replies.read_batch(session, limit, first)
+        read = replies.read_batch(session, limit, first)
+    metrics.REPLIES_READ.labels(outcome="read").inc(len(read))  # counted once committed
+    return read
 
 
 def read_waiting_messages(limit: int = replies.BATCH) -> int:
@@ -65,11 +68,14 @@ def read_waiting_messages(limit: int = replies.BATCH) -> int:
     for message_id in ids:
         try:
             with db.session() as session:
-                replies.process_message(session, message_id)
+                read = replies.process_message(session, message_id)
+            if read is not None:  # None: another reader had it
+                metrics.REPLIES_READ.labels(outcome="read").inc()
         except Exception as exc:
             # One bad message must not hold up the others; it is retried a few times, then
             # left for staff with its error.
             log.exception("reading inbound message %s failed", message_id)
             with db.session() as session:
                 replies.record_failure(session, message_id, repr(exc))
+            metrics.REPLIES_READ.labels(outcome="failed").inc()
     return len(ids)

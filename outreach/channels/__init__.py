@@ -6,9 +6,11 @@ local sandbox is a matter of configuration, not of code paths.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 if TYPE_CHECKING:
     from core.config import Settings
@@ -80,3 +82,26 @@ def channels_for(settings: Settings) -> dict[str, Channel]:
     from outreach.channels.twilio_sms import TwilioSMS
 
     return {"sms": TwilioSMS(settings), "email": SendGridEmail(settings)}
+
+
+_Send = TypeVar("_Send", bound=Callable[[Any, OutboundMessage], SendResult])
+
+
+def counted(send: _Send) -> _Send:
+    """For a provider channel's ``send``: count every send (``pulse_sends_total``), accepted
+    or what the provider's refusal means (retry, opted_out, bad_address, rejected) with its
+    error code."""
+
+    @functools.wraps(send)
+    def counting(channel: Any, message: OutboundMessage) -> SendResult:
+        from core import metrics
+
+        try:
+            result = send(channel, message)
+        except ChannelError as exc:
+            metrics.count_send(channel.name, exc.failure.value, exc.code)
+            raise
+        metrics.count_send(channel.name, "accepted")
+        return result
+
+    return cast(_Send, counting)

@@ -35,7 +35,7 @@ from sendgrid.helpers.mail import (
 
 from core.clock import now
 from core.config import Settings
-from outreach.channels import ChannelError, Failure, OutboundMessage, SendResult
+from outreach.channels import ChannelError, Failure, OutboundMessage, SendResult, counted
 
 # What SendGrid's HTTP statuses mean for us; anything else 4xx is REJECTED.
 # https://www.twilio.com/docs/sendgrid/api-reference/mail-send/mail-send#responses
@@ -126,6 +126,7 @@ class SendGridEmail:
             mail.add_header(Header(key, value))
         return mail
 
+    @counted
     def send(self, message: OutboundMessage) -> SendResult:
         if "@" not in message.to:
             # The SDK would take it for a display name and fail building the request.

@@ -19,7 +19,7 @@ from twilio.rest import Client
 
 from core.clock import now
 from core.config import Settings
-from outreach.channels import ChannelError, Failure, OutboundMessage, SendResult
+from outreach.channels import ChannelError, Failure, OutboundMessage, SendResult, counted
 
 # GSM-7 and segment counting live with the templates; re-exported for existing callers.
 from outreach.templates import GSM7_BASIC, GSM7_EXTENSION, count_segments  # noqa: F401
@@ -115,6 +115,7 @@ class TwilioSMS:
                 settings.twilio_account_sid, settings.twilio_auth_token, http_client=self._http
             )
 
+    @counted
     def send(self, message: OutboundMessage) -> SendResult:
         sender: dict[str, str] = (
             {"messaging_service_sid": self.settings.twilio_messaging_service_sid}

@@ -18,6 +18,7 @@ import pytest
 import redis
 import requests
 
+from tests.metrics_helpers import scrape, series, value
 from tests.outreach_helpers import ROOT, process_tree
 
 pytestmark = pytest.mark.slow
@@ -198,3 +199,19 @@ def test_launcher_child_that_keeps_dying_is_restarted_with_growing_backoff() -> 
     # Started at 0, then about 1 s and 2 s later (the next would be 4 s on): no tight loop.
     assert len(starts) == 3, gaps
     assert 0.9 < gaps[0] < 1.6 and 1.9 < gaps[1] < 2.6, gaps
+
+
+def test_launcher_metrics_add_up_every_child_with_no_configuration(
+    launched: tuple[subprocess.Popen[bytes], str, Path],
+) -> None:
+    _launcher, url, _log = launched
+    for _ in range(6):  # spread over gunicorn's two workers
+        unsigned = requests.post(f"{url}/webhooks/twilio/sms", data={"Body": "5"}, timeout=10)
+        assert unsigned.status_code == 403
+    _wait_for("the worker's heartbeat", lambda: value(scrape(url), "pulse_workers") == 1, 30)
+
+    samples = scrape(url)
+    refused = {"endpoint": "twilio_webhooks.inbound_sms", "status": "403"}
+    assert value(samples, "pulse_webhooks_total", **refused) == 6
+    assert len(series(samples, "pulse_worker_last_heartbeat_timestamp_seconds")) == 1
+    assert list((ROOT / "instance" / "metrics").glob("counter_*.db"))

@@ -6,9 +6,6 @@ import io
 import logging
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +22,7 @@ from outreach.email_events import apply_events, parse_events
 from outreach.models import Consent
 from tests.factories import make_message
 from tests.integration.conftest import Live
+from tests.process_helpers import free_port, start_gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "Zq7Lp0Xv3Nc8Rb2Tm5Wk9Hy4Jd6Gf1Se"
@@ -49,18 +47,12 @@ def _captured(name: str) -> Iterator[io.StringIO]:
         logger.setLevel(level)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_gunicorn_access_log_hides_the_inbound_secret_and_unsubscribe_token(
     tmp_path: Path, redis_url: str
 ) -> None:
     database = f"sqlite:///{tmp_path / 'pulse.sqlite3'}"
     migrate.upgrade(database)
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "PULSE_ENV": "test",
@@ -70,15 +62,7 @@ def test_gunicorn_access_log_hides_the_inbound_secret_and_unsubscribe_token(
         "SENDGRID_INBOUND_SECRET": SECRET,
         "MODEL_DIR": str(tmp_path / "models"),
     }
-    # The same access log `make run` starts (core.launcher): gunicorn's own, on stdout.
-    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}"]
-    server = subprocess.Popen(
-        [*command, "--workers", "1", "--access-logfile", "-", "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    server = start_gunicorn(env, port)
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60

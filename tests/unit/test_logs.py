@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
+from collections.abc import Callable
 
 import pytest
+from flask import Flask, g
 
 from core import logs
 
@@ -84,3 +87,50 @@ def test_log_redaction_applies_to_every_logger_and_to_tracebacks() -> None:
     assert "some.library sent to [phone]" in text
     assert "send 42 failed" in text
     assert "ValueError: 'To' number [phone] is not valid" in text
+
+
+def _written(formatter: logging.Formatter, emit: Callable[[logging.Logger], None]) -> str:
+    logs.install()
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(formatter)
+    logger = logging.getLogger("pulse.test.format")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        emit(logger)
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
+    return out.getvalue()
+
+
+def test_json_log_line_is_one_object_with_the_job_id_and_a_redacted_traceback() -> None:
+    def emit(logger: logging.Logger) -> None:
+        running = logs.current_job_id.set("job-42")
+        try:
+            raise ValueError("'To' number +14155550102 is not valid")
+        except ValueError:
+            logger.exception("send to %s failed", "+14155550101", extra={"invitation": 7})
+        finally:
+            logs.current_job_id.reset(running)
+
+    text = _written(logs.JsonFormatter(), emit)
+
+    assert text.count("\n") == 1
+    line = json.loads(text)
+    assert line["message"] == "send to [phone] failed"
+    assert line["job_id"] == "job-42" and line["invitation"] == 7
+    assert line["level"] == "ERROR" and line["logger"] == "pulse.test.format"
+    assert "ValueError: 'To' number [phone] is not valid" in line["exception"]
+    assert "request_id" not in line
+    assert "+1415555010" not in text
+
+
+def test_text_log_line_shows_the_request_id_in_brackets() -> None:
+    app = Flask(__name__)
+    with app.test_request_context():
+        g.request_id = "req-9"
+        text = _written(logs.TextFormatter(), lambda logger: logger.warning("stored"))
+
+    assert " WARNING pulse.test.format [req-9] stored" in text
