@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck check worker bench clean
+.PHONY: run test lint typecheck imports check worker bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[sandbox,test]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -35,7 +35,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-check: lint typecheck test
+# Imports point one way (pyproject.toml, [tool.importlinter]; DESIGN.md "Layout").
+imports: $(STAMP)
+	$(BIN)/lint-imports
+
+check: lint typecheck imports test
 
 # One more worker against the same Redis and database (run as many as the cores allow).
 worker: $(STAMP)

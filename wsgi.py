@@ -1,3 +1,4 @@
-from core.app import create_app
+from core.app import configure_logging, create_app
 
+configure_logging()
 app = create_app()

@@ -31,11 +31,10 @@ from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from core import migrate  # noqa: E402
 from core.app import import_models  # noqa: E402
 from core.db import db  # noqa: E402
-from core.queue import EmbeddedRedis, queues  # noqa: E402
+from core.queue import Drain, EmbeddedRedis, queues  # noqa: E402
 from outreach import delivery  # noqa: E402
-from outreach.models import Contractor  # noqa: E402
+from outreach.models import Contractor, Invitation, Survey  # noqa: E402
 from outreach.schedule import local_today, plan_invitations  # noqa: E402
-from surveys.models import Invitation, Survey  # noqa: E402
 
 ZONES = ["America/New_York", "America/Chicago", "America/Los_Angeles", "Pacific/Honolulu"]
 
@@ -130,7 +129,7 @@ def main() -> int:
                 db.configure(url)
                 _seed(size)
                 connection.flushall()
-                for drain in delivery.Drain.all:
+                for drain in Drain.all:
                     drain.forget()
                 elapsed, created = _fanout()
                 with db.session() as session:

@@ -23,6 +23,16 @@ def import_models() -> None:
     import surveys.models  # noqa: F401
 
 
+def configure_logging() -> None:
+    """Logging for a process that runs the app (wsgi.py: gunicorn, ``flask worker``, ``flask
+    cron``). Not done by create_app: an app built inside another program (tests, benchmarks)
+    leaves that program's logging alone."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # The SDK logs every request and its headers at INFO.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app.
 
@@ -43,11 +53,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(config)
     activate(settings)
+    # Redaction is the app's own concern (every process that runs it), unlike the logging setup.
     logs.install()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # The SDK logs every request and its headers at INFO.
-    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     if settings.trust_proxy:
         # Behind a TLS proxy the signed URL is the public one; see PROVIDERS.md. x_for gives
@@ -59,10 +66,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     queues.init_app(app)
 
+    from outreach.tick import init_app as init_outreach
     from staff import init_app as init_staff
     from surveys import init_app as init_surveys
     from webhooks import init_app as init_webhooks
 
+    init_outreach(app)
     init_surveys(app)
     init_webhooks(app)
     init_staff(app)
@@ -74,9 +83,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_core_cli(app)
     app.cli.add_command(contractors_cli)
     app.cli.add_command(surveys_cli)
-    from staff.demo import seed_demo_command
-
-    app.cli.add_command(seed_demo_command)
 
     app.add_url_rule("/healthz", "healthz", healthz)
     # Someone who opens the address `make run` printed without its path finds the staff view.

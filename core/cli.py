@@ -9,6 +9,9 @@ from flask.cli import AppGroup
 from core import migrate
 from core.queue import DEFAULT, QUEUE_NAMES, queues
 
+# Where the app keeps the function RQ's cron enqueues (set by outreach.tick.init_app).
+CRON_JOB = "pulse.cron_job"
+
 db_cli = AppGroup("db", help="Database schema (Alembic).")
 
 
@@ -45,8 +48,11 @@ def cron_command() -> None:
     """Run RQ's cron scheduler: it enqueues the tick every TICK_SECONDS."""
     from rq.cron import CronScheduler
 
-    from surveys.jobs import tick
-
+    # The package that plans sends put its tick here (outreach.tick.init_app): core imports
+    # no domain package.
+    tick = current_app.extensions.get(CRON_JOB)
+    if tick is None:
+        raise click.ClickException("no package registered a cron job")
     scheduler = CronScheduler(connection=queues.connection)
     scheduler.register(
         tick, DEFAULT, interval=current_app.config["SETTINGS"].tick_seconds, job_timeout=600

@@ -112,7 +112,7 @@ def _run(
     if settings.uses_twilio_sandbox or settings.uses_sendgrid_sandbox:
         commands["sandbox"] = _python_cmd(
             "-m",
-            "outreach.channels.sandbox",
+            "sandbox",
             "--port",
             str(args.sandbox_port),
             "--app-url",

@@ -15,8 +15,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outreach.models import Campaign
-from surveys.models import Survey
+from outreach.models import Campaign, Survey
 
 
 class CampaignError(ValueError):

@@ -1,5 +1,5 @@
 """``flask contractors ...``: the roster from the command line. Thin: the rules live in
-:mod:`outreach.contractors`."""
+:mod:`outreach.roster`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from core.db import db
-from outreach.contractors import RosterFileError, import_roster, read_roster
+from outreach.roster import RosterFileError, import_roster, read_roster
 
 contractors_cli = AppGroup("contractors", help="The contractor roster.")
 

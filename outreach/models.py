@@ -1,4 +1,5 @@
-"""Who we reach and what passed between us: contractors, consent, messages."""
+"""Who we reach, what we ask them and what passed between us: contractors, consent, surveys,
+invitations, messages, campaigns."""
 
 from __future__ import annotations
 
@@ -6,8 +7,19 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, func
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.clock import now
 from core.db import Base
@@ -41,6 +53,76 @@ class Contractor(Base):
 
     def __repr__(self) -> str:
         return f"<Contractor {self.external_id} {self.name!r}>"
+
+
+DEFAULT_ONBOARDING_DAYS = [3, 14, 30, 45]
+
+
+class Survey(Base):
+    __tablename__ = "surveys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    question: Mapped[str] = mapped_column(Text)
+    scale_max: Mapped[int] = mapped_column(Integer, default=5)
+    sms_template: Mapped[str] = mapped_column(Text)
+    email_subject: Mapped[str] = mapped_column(String(200))
+    email_template: Mapped[str] = mapped_column(Text)
+    # Other languages' texts: {"es": {"sms_template": ..., "email_subject": ...,
+    # "email_template": ...}}. A language left out is written from outreach.templates' default.
+    translations: Mapped[dict[str, dict[str, str]] | None] = mapped_column(JSON)
+    # Days after the assignment start on which the survey goes out, then every
+    # ``pulse_every_days`` until the assignment ends (no recurring pulse when null).
+    onboarding_days: Mapped[list[int]] = mapped_column(
+        JSON, default=lambda: list(DEFAULT_ONBOARDING_DAYS)
+    )
+    pulse_every_days: Mapped[int | None] = mapped_column(Integer)
+    # Local send window, "HH:MM"; clamped to the 08:00-20:00 hard bounds whatever is set.
+    window_start: Mapped[str] = mapped_column(String(5), default="09:00")
+    window_end: Mapped[str] = mapped_column(String(5), default="18:00")
+    weekdays_only: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+
+
+class InvitationStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    ANSWERED = "answered"
+    EXPIRED = "expired"
+    SKIPPED = "skipped"  # opted out or no usable address when its turn came
+
+
+class Invitation(Base):
+    __tablename__ = "invitations"
+    __table_args__ = (
+        UniqueConstraint("survey_id", "contractor_id", "due_on"),
+        Index("ix_invitations_status_due", "status", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"))
+    contractor_id: Mapped[int] = mapped_column(ForeignKey("contractors.id"), index=True)
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default=InvitationStatus.SCHEDULED)
+    channel: Mapped[str] = mapped_column(String(10))
+    reply_token: Mapped[str] = mapped_column(String(32), unique=True)
+    reminder_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Provider refusals that asked us to come back later (429, 5xx), and when to.
+    send_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    survey: Mapped[Survey] = relationship()
+    contractor: Mapped[Contractor] = relationship()
 
 
 class Consent(Base):
@@ -77,6 +159,31 @@ class Direction(StrEnum):
 MESSAGE_ID_MAX = 2**31 - 1
 
 
+class MessageStatus(StrEnum):
+    """Where a message stands: ours before the provider has it, then the providers' own words
+    (Twilio's message statuses, SendGrid's events), then ours again for what never went."""
+
+    RECEIVED = "received"  # inbound
+    SCHEDULED = "scheduled"  # a staff message waiting for its window
+    SENDING = "sending"  # claimed; the provider may be about to have it
+    ACCEPTED = "accepted"
+    SCHEDULED_AT_PROVIDER = "scheduled_at_provider"
+    QUEUED = "queued"
+    PROCESSED = "processed"  # SendGrid
+    DEFERRED = "deferred"  # SendGrid: the receiving server said "later"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    CANCELED = "canceled"  # ours too: a send that did not happen after all
+    PARTIALLY_DELIVERED = "partially_delivered"
+    BOUNCED = "bounced"  # SendGrid
+    DROPPED = "dropped"  # SendGrid
+    LOST = "lost"  # ours: the provider never took it (see outreach.recovery)
+    SUPPRESSED = "suppressed"  # ours: consent said no when its turn came
+    READ = "read"
+
+
 class Message(Base):
     """Every message in either direction. ``provider_id`` is unique: a retried webhook or a
     repeated status callback finds the row it already made instead of making another."""
@@ -98,7 +205,7 @@ class Message(Base):
     to_address: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str | None] = mapped_column(String(998))
     body: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(24))
+    status: Mapped[str] = mapped_column(String(24))  # a MessageStatus
     error_code: Mapped[str | None] = mapped_column(String(16))
     # What the provider sent us, kept whole: Twilio adds parameters without notice.
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -109,6 +216,11 @@ class Message(Base):
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     process_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     process_error: Mapped[str | None] = mapped_column(Text)
+    # An outbound staff message's own schedule: provider refusals that asked us to come back
+    # later, and when to (invitations keep theirs on the invitation). The database fills in
+    # the 0: a Python-side default would join every webhook's prepared INSERT (insert_once).
+    send_attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ProviderEvent(Base):

@@ -22,8 +22,7 @@ from core.clock import now
 from outreach.channels import Channel
 from outreach.delivery import MAX_SEND_ATTEMPTS, advance_invitation, advance_message, is_reminder
 from outreach.models import Channel as ChannelName
-from outreach.models import Direction, Message
-from surveys.models import Invitation, InvitationStatus
+from outreach.models import Direction, Invitation, InvitationStatus, Message, MessageStatus
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +85,7 @@ def recover_lost_sends(
             message
             if message is not None
             and not is_reminder(message)
-            and message.status == "sending"
+            and message.status == MessageStatus.SENDING
             and message.created_at >= (invitation.status_changed_at or message.created_at)
             else None
         )
@@ -99,7 +98,7 @@ def recover_lost_sends(
         if provider_id is None:
             finder = finders.get(attempt.channel)
             if finder is None:
-                attempt.status = "failed"
+                attempt.status = MessageStatus.FAILED
                 attempt.error_code = "unknown"
                 advance_invitation(invitation, InvitationStatus.FAILED)
                 counts["failed"] += 1
@@ -111,7 +110,7 @@ def recover_lost_sends(
                 log.warning("invitation %s: provider lookup failed; next tick", invitation.id)
                 continue
         if provider_id is None:
-            attempt.status = "lost"
+            attempt.status = MessageStatus.LOST
             _resend(invitation)
             counts["resend"] += 1
             continue

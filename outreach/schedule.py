@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session
 from core.clock import now
 from core.db import insert_ignoring_duplicates
 from outreach.campaigns import Segment
-from outreach.models import Campaign, Contractor
-from surveys.models import Invitation, InvitationStatus, Survey
+from outreach.models import Campaign, Contractor, Invitation, InvitationStatus, Survey
 
 # No setting can widen these: the strictest US state rules (Florida, Oklahoma) end at 8 pm.
 HARD_START = time(8, 0)
@@ -123,46 +122,17 @@ def plan_invitations(
     ).all()
     if not contractors:
         return 0
-    # Days that may still go out in each zone: today and the stale window behind it (so a
-    # missed tick, a restart, loses nothing), with their expiry.
-    days_by_zone: dict[str, list[tuple[date, datetime]]] = {}
-    for timezone in {row.timezone for row in contractors}:
-        today = local_today(timezone, current)
-        days_by_zone[timezone] = []
-        for back in range(stale_days):
-            day = today - timedelta(days=back)
-            expires_at = expiry(day, timezone, stale_days)
-            if expires_at > current:
-                days_by_zone[timezone].append((day, expires_at))
+    days_by_zone = _open_days({row.timezone for row in contractors}, current, stale_days)
     earliest = min((d for days in days_by_zone.values() for d, _ in days), default=None)
+    if earliest is None:
+        return 0
     by_survey = {survey.id: survey for survey in surveys}
-    campaigns = (
-        list(
-            session.scalars(
-                select(Campaign).where(
-                    Campaign.survey_id.in_(by_survey), Campaign.send_on >= earliest
-                )
-            )
-        )
-        if earliest is not None
-        else []
-    )
     cadences = [(survey.id, *_due_offsets(survey)) for survey in surveys]
-    segments = [(c.survey_id, c.send_on, Segment.of(c)) for c in campaigns]
-
-    rows: list[dict[str, object]] = []
+    segments = _campaign_segments(session, by_survey, earliest)
     # What exists already is skipped here, so the count below is exact; the insert still
     # ignores duplicates, should two ticks ever race.
-    seen: set[tuple[int, int, date]] = set()
-    if earliest is not None:
-        existing = select(Invitation.survey_id, Invitation.contractor_id, Invitation.due_on)
-        existing = existing.where(
-            Invitation.survey_id.in_(by_survey), Invitation.due_on >= earliest
-        )
-        seen = {
-            (survey_id, contractor_id, due_on)
-            for survey_id, contractor_id, due_on in session.execute(existing)
-        }
+    seen = _existing(session, by_survey, earliest)
+    rows: list[dict[str, object]] = []
     token = secrets.token_hex
     for contractor_id, timezone, start, end, channel, client, manager in contractors:
         for day, expires_at in days_by_zone[timezone]:
@@ -203,6 +173,44 @@ def plan_invitations(
     stmt = insert_ignoring_duplicates(Invitation.__table__, session.get_bind().dialect.name)
     session.execute(stmt, rows)
     return len(rows)
+
+
+def _open_days(
+    timezones: Iterable[str], current: datetime, stale_days: int
+) -> dict[str, list[tuple[date, datetime]]]:
+    """Days that may still go out in each zone: today and the stale window behind it (so a
+    missed tick, a restart, loses nothing), with their expiry."""
+    days_by_zone: dict[str, list[tuple[date, datetime]]] = {}
+    for timezone in timezones:
+        today = local_today(timezone, current)
+        days_by_zone[timezone] = []
+        for back in range(stale_days):
+            day = today - timedelta(days=back)
+            expires_at = expiry(day, timezone, stale_days)
+            if expires_at > current:
+                days_by_zone[timezone].append((day, expires_at))
+    return days_by_zone
+
+
+def _campaign_segments(
+    session: Session, by_survey: Mapping[int, Survey], earliest: date
+) -> list[tuple[int, date, Segment]]:
+    campaigns = session.scalars(
+        select(Campaign).where(Campaign.survey_id.in_(by_survey), Campaign.send_on >= earliest)
+    )
+    return [(c.survey_id, c.send_on, Segment.of(c)) for c in campaigns]
+
+
+def _existing(
+    session: Session, by_survey: Mapping[int, Survey], earliest: date
+) -> set[tuple[int, int, date]]:
+    existing = select(Invitation.survey_id, Invitation.contractor_id, Invitation.due_on).where(
+        Invitation.survey_id.in_(by_survey), Invitation.due_on >= earliest
+    )
+    return {
+        (survey_id, contractor_id, due_on)
+        for survey_id, contractor_id, due_on in session.execute(existing)
+    }
 
 
 def expire_stale(session: Session) -> int:

@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from outreach.normalise import normalise_email as address_of
 from staff import audit, sessions
 from staff.models import Role, StaffUser
 
@@ -29,15 +30,14 @@ def check_email(email: str) -> str:
     """Return the normalised email.
 
     Raises:
-        AccountError: the email is empty, too long or not shaped like name@domain.
+        AccountError: the email is not an address (see
+            :func:`outreach.normalise.normalise_email`, the one address check).
     """
-    value = normalise_email(email)
-    local, at, domain = value.partition("@")
-    if not at or not local or "." not in domain or any(c.isspace() for c in value):
-        raise AccountError(f"email {email!r} is not an email address")
-    if len(value) > 320:
-        raise AccountError("email is longer than 320 characters")
-    return value
+    try:
+        # Staff sign in by address: the whole of it is compared without case.
+        return normalise_email(address_of(email))
+    except ValueError:
+        raise AccountError(f"email {email!r} is not an email address") from None
 
 
 def check_role(role: str) -> Role:

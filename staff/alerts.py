@@ -14,12 +14,12 @@ from staff import audit, worknotes
 from staff.errors import NotFound, WorkError, required_text
 from staff.models import OUTREACH_KINDS, NoteKind, StaffUser, WorkNote
 from staff.paging import Page, page_of
-from surveys.models import Alert, Response
+from surveys.models import Alert, AlertStatus, Response, Severity
 from surveys.triage import AlertKind
 
-OPEN, ACKNOWLEDGED, ESCALATED, RESOLVED = "open", "acknowledged", "escalated", "resolved"
-STATUSES = (OPEN, ACKNOWLEDGED, ESCALATED, RESOLVED)
-SEVERITIES = ("urgent", "high", "normal")
+OPEN, ACKNOWLEDGED, ESCALATED, RESOLVED = tuple(AlertStatus)
+STATUSES: tuple[str, ...] = tuple(AlertStatus)
+SEVERITIES: tuple[str, ...] = tuple(Severity)
 SEVERITY_RANK = {s: n for n, s in enumerate(SEVERITIES)}
 QUEUE_VIEWS = ("open", "mine", "unassigned", "escalated", "resolved")
 OUTREACH_METHODS = tuple(k.value for k in OUTREACH_KINDS)

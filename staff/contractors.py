@@ -17,12 +17,11 @@ from staff import audit, worknotes
 from staff.errors import NotFound, WorkError, required_text
 from staff.models import WorkNote
 from staff.paging import Page, page_of
-from surveys.models import Alert, Response, Ticket
+from surveys.models import Alert, AlertStatus, Response, Ticket, TicketStatus
 
 SMS_MAX = 1600  # Twilio refuses longer bodies
 EMAIL_MAX = 20000
 SUBJECT_MAX = 200
-CLOSED = "resolved"
 
 
 def get_contractor(session: Session, contractor_id: int) -> Contractor:
@@ -71,8 +70,8 @@ def search(
     total, query = page_of(session, query.order_by(Contractor.name, Contractor.id), page, per_page)
     found = list(session.scalars(query))
     ids = [c.id for c in found]
-    tickets = _counts(session, Ticket.contractor_id, Ticket.status != CLOSED, ids)
-    alerts = _counts(session, Alert.contractor_id, Alert.status != CLOSED, ids)
+    tickets = _counts(session, Ticket.contractor_id, Ticket.status != TicketStatus.RESOLVED, ids)
+    alerts = _counts(session, Alert.contractor_id, Alert.status != AlertStatus.RESOLVED, ids)
     last = dict(
         session.execute(
             select(Response.contractor_id, func.max(Response.created_at))

@@ -16,10 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.clock import now
-from outreach.models import Contractor
+from outreach.models import Contractor, Invitation, InvitationStatus
 from staff.charts import Chart, weekly_chart
 from staff.inbox import start_of
-from surveys.models import Alert, Invitation, InvitationStatus, Response, Team, Ticket
+from surveys.models import Alert, AlertStatus, Response, Team, Ticket, TicketStatus
 
 MIN_RESPONDENTS = 5
 WEEKS = 8
@@ -225,10 +225,12 @@ def open_work_by_age(session: Session) -> tuple[list[str], list[AgeRow]]:
     }
     created: datetime
     for team, created in session.execute(
-        select(Ticket.team, Ticket.created_at).where(Ticket.status != "resolved")
+        select(Ticket.team, Ticket.created_at).where(Ticket.status != TicketStatus.RESOLVED)
     ):
         row = "Support tickets" if team == Team.SUPPORT else "Tickets handed to Care"
         rows[row][_bucket(current - created)] += 1
-    for (created,) in session.execute(select(Alert.created_at).where(Alert.status != "resolved")):
+    for (created,) in session.execute(
+        select(Alert.created_at).where(Alert.status != AlertStatus.RESOLVED)
+    ):
         rows["Care alerts"][_bucket(current - created)] += 1
     return [label for _, label in AGE_BUCKETS], [AgeRow(k, v) for k, v in rows.items()]

@@ -15,6 +15,7 @@ from outreach.models import Contractor, Direction, Message
 from staff.errors import WorkError
 from staff.models import Role
 from staff.paging import Page, page_of
+from surveys.categories import PRIORITIES
 from surveys.models import Alert, Response, Team, Ticket
 
 PER_PAGE = 50
@@ -30,7 +31,8 @@ CATEGORY_LABELS = {
     "none": "None",
 }
 TEAM_CHOICES = {"support": "Support", "care": "Care", "none": "No ticket or alert"}
-SEVERITIES = ("urgent", "high", "normal", "low")
+# A ticket's priority or an alert's severity: every alert severity is also a priority.
+SEVERITIES: tuple[str, ...] = PRIORITIES
 
 
 def category_label(category: str) -> str:

@@ -26,7 +26,7 @@ from staff.paging import Page, page_of
 from surveys import triage
 from surveys.categories import CATEGORIES, PROBLEMS, TICKET_PRIORITY
 from surveys.evaluation import Score
-from surveys.models import Correction, Response
+from surveys.models import OPEN_WORK, Correction, Response, Severity, TicketStatus
 
 LABELS = ("category", "negative", "quit_intent", "opt_out")
 PER_PAGE = 25
@@ -103,7 +103,7 @@ def review(session: Session, response_id: int, labels: Mapping[str, Any], *, by:
         triage.raise_alert(
             session,
             triage.AlertKind.QUIT_INTENT,
-            "urgent",
+            Severity.URGENT,
             "said they may leave (staff review)",
             contractor_id=response.contractor.id,
             client=response.contractor.client,
@@ -129,14 +129,14 @@ def review(session: Session, response_id: int, labels: Mapping[str, Any], *, by:
 
 def _recategorise(session: Session, response: Response, old: str, new: str) -> None:
     for ticket in list(response.tickets):
-        if ticket.category != old or ticket.status not in triage.OPEN:
+        if ticket.category != old or ticket.status not in OPEN_WORK:
             continue
         if len(ticket.responses) > 1:
             # Other replies still report the old problem: only this one leaves the ticket.
             ticket.responses.remove(response)
             continue
         if new == "none":
-            ticket.status = "resolved"
+            ticket.status = TicketStatus.RESOLVED
             ticket.resolution = _RECATEGORISED
             ticket.resolved_at = now()
         else:

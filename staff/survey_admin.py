@@ -17,11 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outreach import templates
-from outreach.models import Contractor
+from outreach.models import Contractor, Invitation, Survey
 from outreach.schedule import HARD_END, HARD_START, is_due, local_today
 from staff import audit
 from staff.errors import NotFound, WorkError
-from surveys.models import Invitation, Survey
 
 MAX_DAY = 730
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")

@@ -14,17 +14,17 @@ from staff import audit, worknotes
 from staff.errors import NotFound, WorkError, required_text
 from staff.models import NoteKind, Role, StaffUser, WorkNote
 from staff.paging import Page, page_of
-from surveys.models import Team, Ticket
+from surveys.categories import PRIORITIES
+from surveys.models import Team, Ticket, TicketStatus
 
-OPEN, CLAIMED, ESCALATED, RESOLVED = "open", "claimed", "escalated", "resolved"
-STATUSES = (OPEN, CLAIMED, ESCALATED, RESOLVED)
-STATUS_LABELS = {
+OPEN, CLAIMED, ESCALATED, RESOLVED = tuple(TicketStatus)
+STATUSES: tuple[str, ...] = tuple(TicketStatus)
+STATUS_LABELS: dict[str, str] = {
     OPEN: "Open, nobody has it",
     CLAIMED: "Claimed, being worked",
     ESCALATED: "Escalated, waiting on the client, payroll or the account manager",
     RESOLVED: "Resolved",
 }
-PRIORITIES = ("urgent", "high", "normal", "low")
 PRIORITY_RANK = {p: n for n, p in enumerate(PRIORITIES)}
 QUEUE_VIEWS = ("open", "mine", "unassigned", "resolved")
 

@@ -8,7 +8,11 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Readers live where the settings say (MODEL_DIR); each process loads one, once."""
-    from surveys import reader
+    """Readers live where the settings say (MODEL_DIR); each process loads one, once. The
+    tick runs surveys' own steps too."""
+    from outreach.tick import add_step
+    from surveys import jobs, reader
 
     reader.set_directory(Path(app.config["SETTINGS"].model_dir))
+    add_step("silence_alerts", jobs.raise_silence_alerts)
+    add_step("waiting_replies", jobs.sweep_waiting_replies)

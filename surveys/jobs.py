@@ -5,52 +5,26 @@ from __future__ import annotations
 import logging
 
 from core.db import db
-from outreach import delivery, inbox, schedule
-from surveys import replies
+from outreach import inbox
+from surveys import replies, triage
 
 log = logging.getLogger(__name__)
 
 
-def tick() -> dict[str, int]:
-    """Every TICK_SECONDS (RQ's cron): plan, expire, settle sends whose worker died, raise
-    silence alerts, and make sure senders and readers are awake. Thin: the rules live in
-    outreach.schedule, outreach.delivery and surveys.triage."""
-    from datetime import timedelta
+def raise_silence_alerts() -> dict[str, int]:
+    """A tick step: Care alerts for contractors who stopped answering."""
+    with db.session() as session:
+        return {"silence_alerts": triage.raise_silence_alerts(session)}
 
-    from core import config
-    from outreach import recovery
-    from outreach.channels import channels_for
-    from surveys import triage
 
-    settings = config.active()
-    with db.session() as session:
-        planned = schedule.plan_invitations(session, stale_days=settings.stale_days)
-        expired = schedule.expire_stale(session)
-    with db.session() as session:
-        recovered = recovery.recover_lost_sends(
-            session,
-            recovery.finders_for(channels_for(settings)),
-            after=timedelta(seconds=settings.send_recovery_seconds),
-        )
-    with db.session() as session:
-        silent = triage.raise_silence_alerts(session)
+def sweep_waiting_replies() -> dict[str, int]:
+    """A tick step, the outbox sweep: replies that wait for a reader get one now."""
     with db.session() as session:
         waiting = len(replies.pending_message_ids(session, limit=1))
-    # One nudge wakes one dispatcher for everything planned; it also restarts sending when
-    # the last dispatcher was killed.
-    delivery.nudge_dispatch(repair=True)
     if waiting:
-        # The outbox sweep: replies stored while Redis was down, or left by a reader that was
-        # killed, get read now.
+        # Replies stored while Redis was down, or left by a reader that was killed.
         inbox.INBOUND_DRAIN.repair()
-    return {
-        "planned": planned,
-        "expired": expired,
-        "found_sent": recovered["sent"],
-        "resent": recovered["resend"],
-        "lost": recovered["failed"],
-        "silence_alerts": silent,
-    }
+    return {}
 
 
 def process_inbound() -> int:

@@ -1,9 +1,10 @@
-"""What we ask (Survey, Invitation), what we learn (Response), and the work it makes for
-Support (Ticket) and Care (Alert)."""
+"""What we learn (Response, Correction) and the work it makes for Support (Ticket) and Care
+(Alert). What we ask (Survey, Invitation) lives with its life cycle in :mod:`outreach.models`;
+the names are kept here for callers that still import them from surveys."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -11,7 +12,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
-    Date,
     Float,
     ForeignKey,
     Index,
@@ -19,7 +19,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    UniqueConstraint,
     false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -27,77 +26,22 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.clock import now
 from core.db import Base
 from core.types import UTCDateTime
-from outreach.models import Contractor
+from outreach.models import Contractor, Invitation, InvitationStatus, Survey
 
-DEFAULT_ONBOARDING_DAYS = [3, 14, 30, 45]
-
-
-class Survey(Base):
-    __tablename__ = "surveys"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    question: Mapped[str] = mapped_column(Text)
-    scale_max: Mapped[int] = mapped_column(Integer, default=5)
-    sms_template: Mapped[str] = mapped_column(Text)
-    email_subject: Mapped[str] = mapped_column(String(200))
-    email_template: Mapped[str] = mapped_column(Text)
-    # Other languages' texts: {"es": {"sms_template": ..., "email_subject": ...,
-    # "email_template": ...}}. A language left out is written from outreach.templates' default.
-    translations: Mapped[dict[str, dict[str, str]] | None] = mapped_column(JSON)
-    # Days after the assignment start on which the survey goes out, then every
-    # ``pulse_every_days`` until the assignment ends (no recurring pulse when null).
-    onboarding_days: Mapped[list[int]] = mapped_column(
-        JSON, default=lambda: list(DEFAULT_ONBOARDING_DAYS)
-    )
-    pulse_every_days: Mapped[int | None] = mapped_column(Integer)
-    # Local send window, "HH:MM"; clamped to the 08:00-20:00 hard bounds whatever is set.
-    window_start: Mapped[str] = mapped_column(String(5), default="09:00")
-    window_end: Mapped[str] = mapped_column(String(5), default="18:00")
-    weekdays_only: Mapped[bool] = mapped_column(Boolean, default=True)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
-
-
-class InvitationStatus(StrEnum):
-    SCHEDULED = "scheduled"
-    SENDING = "sending"
-    SENT = "sent"
-    DELIVERED = "delivered"
-    FAILED = "failed"
-    ANSWERED = "answered"
-    EXPIRED = "expired"
-    SKIPPED = "skipped"  # opted out or no usable address when its turn came
-
-
-class Invitation(Base):
-    __tablename__ = "invitations"
-    __table_args__ = (
-        UniqueConstraint("survey_id", "contractor_id", "due_on"),
-        Index("ix_invitations_status_due", "status", "due_on"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"))
-    contractor_id: Mapped[int] = mapped_column(ForeignKey("contractors.id"), index=True)
-    due_on: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(12), default=InvitationStatus.SCHEDULED)
-    channel: Mapped[str] = mapped_column(String(10))
-    reply_token: Mapped[str] = mapped_column(String(32), unique=True)
-    reminder_count: Mapped[int] = mapped_column(Integer, default=0)
-    # Provider refusals that asked us to come back later (429, 5xx), and when to.
-    send_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-    survey: Mapped[Survey] = relationship()
-    contractor: Mapped[Contractor] = relationship()
-
+__all__ = [
+    "OPEN_WORK",
+    "Alert",
+    "AlertStatus",
+    "Correction",
+    "Invitation",
+    "InvitationStatus",
+    "Response",
+    "Severity",
+    "Survey",
+    "Team",
+    "Ticket",
+    "TicketStatus",
+]
 
 ticket_responses = Table(
     "ticket_responses",
@@ -183,6 +127,32 @@ class Team(StrEnum):
     CARE = "care"
 
 
+class TicketStatus(StrEnum):
+    OPEN = "open"  # nobody has it
+    CLAIMED = "claimed"
+    ESCALATED = "escalated"  # waiting on the client, payroll or the account manager
+    RESOLVED = "resolved"
+
+
+class AlertStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    ESCALATED = "escalated"
+    RESOLVED = "resolved"
+
+
+class Severity(StrEnum):
+    """How soon Care should look at an alert (a ticket's urgency is its ``Priority``)."""
+
+    URGENT = "urgent"
+    HIGH = "high"
+    NORMAL = "normal"
+
+
+# Ticket and alert statuses that are still someone's work.
+OPEN_WORK: tuple[str, ...] = tuple(sorted({*TicketStatus, *AlertStatus} - {"resolved"}))
+
+
 class Ticket(Base):
     """Support's break/fix work: one concrete problem a contractor reported."""
 
@@ -192,8 +162,8 @@ class Ticket(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     contractor_id: Mapped[int | None] = mapped_column(ForeignKey("contractors.id"))
     category: Mapped[str] = mapped_column(String(32))
-    priority: Mapped[str] = mapped_column(String(10))  # urgent | high | normal | low
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open|claimed|resolved
+    priority: Mapped[str] = mapped_column(String(10))  # a surveys.categories.Priority
+    status: Mapped[str] = mapped_column(String(16), default=TicketStatus.OPEN)
     team: Mapped[str] = mapped_column(String(10), default=Team.SUPPORT)  # handed to Care and back
     rule: Mapped[str] = mapped_column(String(80))
     summary: Mapped[str] = mapped_column(Text, default="")
@@ -220,8 +190,8 @@ class Alert(Base):
     # The contractor's client; a client hot-spot alert has a client and no contractor.
     client: Mapped[str | None] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32))
-    severity: Mapped[str] = mapped_column(String(10))  # urgent | high | normal
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open|acknowledged|resolved
+    severity: Mapped[str] = mapped_column(String(10))  # a Severity
+    status: Mapped[str] = mapped_column(String(16), default=AlertStatus.OPEN)
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)

@@ -27,10 +27,11 @@ from core.clock import now
 from outreach import consent
 from outreach.delivery import advance_invitation
 from outreach.email_inbox import reply_text
-from outreach.models import Channel, Contractor, Direction, Message
+from outreach.models import Channel, Contractor, Direction, Invitation, InvitationStatus, Message
 from surveys import language, triage
 from surveys.analysis import Analysis, analyze
-from surveys.models import Invitation, InvitationStatus, Response
+from surveys.categories import Category
+from surveys.models import Response
 from surveys.scoring import extract_rating
 from surveys.triage import ANSWER_WINDOW
 
@@ -307,13 +308,31 @@ def _record(response: Response, analysis: Analysis, match: _Match, message: Mess
         # Parts of the email no charset could read: staff see it was garbled, not what it said.
         flags["undecodable"] = list((message.payload or {}).get("undecodable") or [])
     response.flags = flags
-    response.flagged = bool(
+    response.flagged = is_flagged(
+        analysis,
+        unknown_sender=unknown,
+        needs_look=response.needs_look,
+        undecodable=bool(flags.get("undecodable")),
+    )
+
+
+def is_flagged(
+    analysis: Analysis,
+    *,
+    unknown_sender: bool = False,
+    needs_look: bool = False,
+    undecodable: bool = False,
+) -> bool:
+    """Whether a reply goes to the staff inbox of flagged replies: a problem, a negative tone or
+    quit intent read in it, a sender we do not know, a reader unsure of itself, or parts of an
+    email no charset could read. The worker and the demo history both ask here."""
+    return bool(
         analysis.negative
-        or analysis.category != "none"
+        or analysis.category != Category.NONE
         or analysis.quit_intent
-        or unknown
-        or response.needs_look
-        or flags.get("undecodable")
+        or unknown_sender
+        or needs_look
+        or undecodable
     )
 
 

@@ -37,9 +37,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.clock import now
-from outreach.models import Contractor
+from outreach.models import Contractor, Invitation, InvitationStatus
 from surveys.analysis import Analysis
-from surveys.models import Alert, Invitation, InvitationStatus, Response, Team, Ticket
+from surveys.categories import Priority
+from surveys.models import OPEN_WORK, Alert, Response, Severity, Team, Ticket
 
 
 class AlertKind(StrEnum):
@@ -63,8 +64,6 @@ ANSWER_WINDOW = timedelta(days=7)
 SILENT_INVITATIONS = 2
 ALERT_COOLDOWN = timedelta(days=14)
 NO_COOLDOWN = frozenset({AlertKind.QUIT_INTENT})
-# Ticket and alert statuses that are still someone's work.
-OPEN = ("open", "claimed", "acknowledged", "escalated")
 
 
 @dataclass
@@ -107,7 +106,7 @@ def open_ticket(
             .where(
                 Ticket.contractor_id == response.contractor_id,
                 Ticket.category == category,
-                Ticket.status.in_(OPEN),
+                Ticket.status.in_(OPEN_WORK),
             )
             .order_by(Ticket.id)
             .limit(1)
@@ -116,7 +115,7 @@ def open_ticket(
         ticket = Ticket(
             contractor_id=response.contractor_id,
             category=category,
-            priority=priority or "normal",
+            priority=priority or Priority.NORMAL,
             team=Team.SUPPORT,
             rule=rule[:80],
             summary=response.text[:280],
@@ -150,7 +149,7 @@ def cooling_down(
             .where(
                 *_scope(contractor_id, client),
                 Alert.kind == kind,
-                Alert.status.not_in(OPEN),
+                Alert.status.not_in(OPEN_WORK),
                 closed_at >= now() - ALERT_COOLDOWN,
             )
             .limit(1)
@@ -162,7 +161,7 @@ def cooling_down(
 def raise_alert(
     session: Session,
     kind: str,
-    severity: str,
+    severity: Severity,
     reason: str,
     *,
     contractor_id: int | None,
@@ -176,7 +175,7 @@ def raise_alert(
     """
     alert = session.scalar(
         select(Alert)
-        .where(*_scope(contractor_id, client), Alert.kind == kind, Alert.status.in_(OPEN))
+        .where(*_scope(contractor_id, client), Alert.kind == kind, Alert.status.in_(OPEN_WORK))
         .order_by(Alert.id)
         .limit(1)
     )
@@ -236,7 +235,7 @@ def _rating_alerts(session: Session, response: Response, contractor: Contractor)
                 raise_alert(
                     session,
                     AlertKind.LOW_RATING_STREAK,
-                    "high",
+                    Severity.HIGH,
                     "two low ratings in a row",
                     contractor_id=contractor.id,
                     client=contractor.client,
@@ -250,7 +249,7 @@ def _rating_alerts(session: Session, response: Response, contractor: Contractor)
             raise_alert(
                 session,
                 AlertKind.BASELINE_DROP,
-                "high",
+                Severity.HIGH,
                 f"rated {response.rating}/{response.scale_max}, against their usual "
                 f"{usual:.1f} over the last {len(previous)} ratings",
                 contractor_id=contractor.id,
@@ -284,7 +283,7 @@ def _client_hotspot(session: Session, response: Response, client: str) -> Alert 
     return raise_alert(
         session,
         AlertKind.CLIENT_HOTSPOT,
-        "high",
+        Severity.HIGH,
         f"{len(contractors)} contractors at {client} replied negatively within "
         f"{HOTSPOT_WINDOW.days} days",
         contractor_id=None,
@@ -313,7 +312,7 @@ def apply(session: Session, response: Response, analysis: Analysis) -> Triage:
             raise_alert(
                 session,
                 AlertKind.QUIT_INTENT,
-                "urgent",
+                Severity.URGENT,
                 "said they may leave",
                 contractor_id=contractor.id,
                 client=contractor.client,
@@ -328,7 +327,7 @@ def apply(session: Session, response: Response, analysis: Analysis) -> Triage:
                 raise_alert(
                     session,
                     AlertKind.EARLY_TENURE,
-                    "high",
+                    Severity.HIGH,
                     f"negative reply {tenure.days} days into the assignment",
                     contractor_id=contractor.id,
                     client=contractor.client,
@@ -412,13 +411,13 @@ def raise_silence_alerts(session: Session) -> int:
             select(Alert.id).where(
                 Alert.contractor_id == contractor_id,
                 Alert.kind == AlertKind.SILENCE,
-                Alert.status.in_(OPEN),
+                Alert.status.in_(OPEN_WORK),
             )
         )
         alert = raise_alert(
             session,
             AlertKind.SILENCE,
-            "normal",
+            Severity.NORMAL,
             f"{SILENT_INVITATIONS} invitations in a row unanswered",
             contractor_id=contractor_id,
             client=contractor.client,

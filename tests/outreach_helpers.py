@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session
 from core.config import Settings
 from core.db import db
 from outreach.delivery import send_invitation
-from outreach.models import Direction, Message
-from surveys.models import Invitation, Survey
+from outreach.models import Direction, Invitation, Message, Survey
 from tests.fakes import FakeChannel
 
 ROOT = Path(__file__).resolve().parent.parent

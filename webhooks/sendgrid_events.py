@@ -22,6 +22,7 @@ from sendgrid.helpers.eventwebhook.eventwebhook_header import EventWebhookHeader
 from core.clock import now
 from core.config import Settings
 from core.db import db
+from outreach.channels.sendgrid_email import public_key_text, sandbox_event_key
 from outreach.email_events import EventError, apply_events, parse_events
 
 log = logging.getLogger(__name__)
@@ -51,9 +52,7 @@ def verification_key(settings: Settings) -> EllipticCurvePublicKey | None:
     if settings.sendgrid_event_public_key:
         return _key(settings.sendgrid_event_public_key)
     if settings.uses_sendgrid_sandbox and settings.is_development:
-        from outreach.channels.sandbox import event_key, public_key_text
-
-        return _key(public_key_text(event_key(settings.twilio_auth_token)))
+        return _key(public_key_text(sandbox_event_key(settings.twilio_auth_token)))
     return None
 
 

@@ -6,13 +6,19 @@ urllib, so errors arrive as ``python_http_client`` HTTPErrors or plain urllib/so
 
 from __future__ import annotations
 
+import base64
 import html
 import http.client
 import json
 import re
 import urllib.error
+from functools import cache
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import (
@@ -40,6 +46,32 @@ RECIPIENT_FIELD = re.compile(r"personalizations\.\d+\.to\.\d+\.email")
 SANDBOX_API_KEY = "SG.sandbox-key.contractor-pulse-local-stand-in"
 
 REQUEST_TIMEOUT_SECONDS = 10.0
+
+_P256_ORDER = int("FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551", 16)
+
+
+@cache
+def sandbox_event_key(seed: str) -> ec.EllipticCurvePrivateKey:
+    """The P-256 key the sandbox signs its Event Webhook posts with, derived from ``seed``.
+
+    It lives here, not in the sandbox, so that the app in development knows the sandbox's
+    public key without importing the sandbox or being told: both derive it from the same
+    development secret.
+    """
+    material = HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=b"contractor-pulse sandbox",
+        info=b"sendgrid event webhook",
+    ).derive(seed.encode())
+    scalar = int.from_bytes(material, "big") % (_P256_ORDER - 1) + 1
+    return ec.derive_private_key(scalar, ec.SECP256R1())
+
+
+def public_key_text(key: ec.EllipticCurvePrivateKey) -> str:
+    """A public key as SendGrid shows its verification key: base64 DER."""
+    der = key.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(der).decode()
 
 
 def failure_for(status: int, errors: list[dict[str, Any]] | None = None) -> Failure:

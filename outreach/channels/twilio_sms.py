@@ -1,7 +1,7 @@
 """SMS through Twilio's Messages API, with the real ``twilio`` SDK.
 
 With no TWILIO_ACCOUNT_SID configured the SDK is pointed at the local sandbox
-(:mod:`outreach.channels.sandbox`), so the same code path runs on a fresh machine.
+(:mod:`sandbox`), so the same code path runs on a fresh machine.
 """
 
 from __future__ import annotations

@@ -12,13 +12,13 @@ from sqlalchemy import select
 from core.clock import now
 from core.db import request_session
 from outreach import templates
+from outreach.models import Survey
 from staff import accounts, audit, export, inbox, review, survey_admin
 from staff.auth import role_required
 from staff.errors import WorkError
 from staff.forms import ChangeUserForm, NewUserForm, SurveyForm
 from staff.models import Role
 from staff.views import bp, done, fail, page_arg
-from surveys.models import Survey
 
 NEXT_SEND_DAYS = 14
 

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from core.db import db
-from surveys.models import Survey
+from outreach.models import Survey
 from tests.browser.conftest import ARTIFACTS, LAPTOP, PHONE, Tab
 from tests.factories import (
     DEFAULT_STAFF_PASSWORD,

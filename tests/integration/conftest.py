@@ -17,7 +17,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from core.app import create_app
 from core.config import Settings
 from core.queue import QUEUE_NAMES, Drain, queues
-from outreach.channels.sandbox import Sandbox
+from sandbox import Sandbox
 from tests.conftest import _empty_tables
 
 

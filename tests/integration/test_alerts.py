@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db import db
-from outreach.models import Contractor
-from surveys.models import Alert, Invitation, Response, Survey
+from outreach.models import Contractor, Invitation, Survey
+from surveys.models import Alert, Response
 from surveys.triage import ALERT_COOLDOWN, raise_silence_alerts
 from tests.conftest import FrozenClock
 from tests.factories import make_contractor, make_response
@@ -259,7 +259,7 @@ def test_alerts_two_unanswered_invitations_raise_silence_from_the_tick(
         )
 
     for _ in range(2):  # every tick looks; one run of silence gets one alert
-        Queue("default", connection=live.redis).enqueue("surveys.jobs.tick")
+        Queue("default", connection=live.redis).enqueue("outreach.tick.tick")
         live.work()
 
     [alert] = _alerts()

@@ -9,9 +9,8 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outreach.models import Campaign
+from outreach.models import Campaign, Invitation, Survey
 from outreach.schedule import plan_invitations
-from surveys.models import Invitation, Survey
 from tests.conftest import FrozenClock
 from tests.factories import make_contractor
 

@@ -9,9 +9,9 @@ import pytest
 
 from core.config import Settings
 from outreach.channels import ChannelError, Failure, OutboundMessage, channels_for
-from outreach.channels.sandbox import Sandbox
 from outreach.channels.sendgrid_email import SendGridEmail
 from outreach.channels.twilio_sms import TwilioSMS
+from sandbox import Sandbox
 
 TOKEN = "channels-test-token"
 PHONE = "+15551230004"

@@ -11,8 +11,7 @@ from sqlalchemy import select
 
 from core.db import db
 from outreach import consent
-from outreach.models import Consent
-from surveys.models import Invitation
+from outreach.models import Consent, Invitation
 from tests.conftest import FrozenClock
 from tests.factories import make_contractor
 from tests.integration.conftest import Live
@@ -34,7 +33,7 @@ def _seed(**contractor: object) -> None:
 
 
 def _tick(live: Live) -> None:
-    Queue("default", connection=live.redis).enqueue("surveys.jobs.tick")
+    Queue("default", connection=live.redis).enqueue("outreach.tick.tick")
     live.work()
 
 

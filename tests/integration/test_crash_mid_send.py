@@ -16,7 +16,7 @@ from core.config import Settings
 from core.db import db
 from core.queue import DEFAULT
 from outreach import delivery
-from surveys.models import Invitation
+from outreach.models import Invitation
 from tests.factories import make_contractor
 from tests.integration.conftest import Live
 from tests.outreach_helpers import (
@@ -89,7 +89,7 @@ def test_worker_killed_mid_send_then_recovered_sends_every_invitation_exactly_on
     survivor = start_worker(env, log)
     try:
         time.sleep(RECOVERY + 0.5)  # the dead dispatcher's heartbeat and the grace run out
-        tick = Queue(DEFAULT, connection=live.redis).enqueue("surveys.jobs.tick")
+        tick = Queue(DEFAULT, connection=live.redis).enqueue("outreach.tick.tick")
 
         def all_sent() -> bool:
             with db.session() as session:

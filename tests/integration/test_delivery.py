@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -13,9 +13,8 @@ from outreach.delivery import (
     send_invitation,
     sendable_invitation_ids,
 )
-from outreach.models import Consent, Contractor, Message
+from outreach.models import Consent, Contractor, Invitation, Message, Survey
 from outreach.schedule import plan_invitations
-from surveys.models import Invitation, Survey
 from tests.conftest import FrozenClock
 from tests.fakes import FakeChannel
 
@@ -251,3 +250,30 @@ def test_advance_message_row_from_a_stale_copy_never_moves_the_row_back(
     assert not advance_message_row(session, message.id, "accepted")
     session.commit()
     assert message.status == "delivered"
+
+
+def test_staff_message_refused_for_now_keeps_its_schedule_in_typed_columns(
+    session: Session, clock: FrozenClock, channels: dict[str, FakeChannel]
+) -> None:
+    from outreach.delivery import (
+        queue_staff_message,
+        send_staff_message,
+        sendable_staff_message_ids,
+    )
+
+    invitation = _setup(session)
+    message = queue_staff_message(
+        session, invitation.contractor_id, "sms", "Calling you at 10", staff_user_id=1
+    )
+    session.commit()
+    channels["sms"].fail_next(
+        ChannelError("busy", failure=Failure.RETRY, code="20429", retry_after=30)
+    )
+
+    assert send_staff_message(session, message.id, channels, sender="+15005550006") == "scheduled"
+    assert (message.send_attempts, message.not_before) == (1, clock.current + timedelta(seconds=30))
+    assert "not_before" not in message.payload and "attempts" not in message.payload
+    assert sendable_staff_message_ids(session) == []  # not before its time
+    clock.advance(seconds=31)
+    assert sendable_staff_message_ids(session) == [message.id]
+    assert send_staff_message(session, message.id, channels, sender="+15005550006") == "queued"

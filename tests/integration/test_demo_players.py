@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from core.db import db
-from outreach.models import Channel, Contractor
+from demo import seed as demo
+from outreach.models import Channel, Contractor, Survey
 from outreach.schedule import in_hard_window, in_send_window
-from staff import demo
-from surveys.models import Response, Survey
+from surveys.models import Response
 from tests.conftest import FrozenClock
 from tests.integration.conftest import Live
 
@@ -27,7 +27,8 @@ EMAIL_PLAYER = "kim@example.com"
 
 def _seed(live_or_app: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setattr(demo, "INSTANCE_DIR", tmp_path)
-    result = live_or_app.test_cli_runner().invoke(args=["seed-demo"])  # type: ignore[attr-defined]
+    runner = live_or_app.test_cli_runner()  # type: ignore[attr-defined]
+    result = runner.invoke(demo.seed_demo_command)
     assert result.exit_code == 0, result.output
     return str(result.output)
 
@@ -68,9 +69,9 @@ def test_demo_players_readme_replies_answer_their_surveys(
     live: Live, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _seed(live.app, tmp_path, monkeypatch)
-    from surveys import jobs
+    from outreach import tick
 
-    jobs.tick()  # what cron does first: plan today's surveys and wake the sender
+    tick.tick()  # what cron does first: plan today's surveys and wake the sender
     live.work()
     assert any(m["to"] == SMS_PLAYER for m in live.sandbox.sms())
 

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from core.db import db
 from outreach.consent import Reach, reach
 from outreach.email_inbox import thread_message_id
-from outreach.models import Message
-from surveys.models import Alert, Invitation, Response, Survey, Ticket
+from outreach.models import Invitation, Message, Survey
+from surveys.models import Alert, Response, Ticket
 from surveys.replies import ANSWER_WINDOW
 from tests.conftest import FrozenClock
 from tests.factories import make_contractor
@@ -203,7 +203,7 @@ def test_inbound_email_reply_without_the_reply_address_is_routed_by_in_reply_to(
             channel="email",
             start_date=date(2026, 2, 27),  # day 3 is today
         )
-    Queue("default", connection=live.redis).enqueue("surveys.jobs.tick")
+    Queue("default", connection=live.redis).enqueue("outreach.tick.tick")
     live.work()
     [sent] = live.sandbox.emails()
     sent_id = sent["headers"]["Message-ID"]

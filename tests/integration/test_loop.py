@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from core.db import db
 from core.queue import queues
-from outreach.models import Contractor, Message
-from surveys.models import Alert, Invitation, Response, Survey, Ticket
+from outreach.models import Contractor, Invitation, Message, Survey
+from surveys.models import Alert, Response, Ticket
 from tests.conftest import FrozenClock
 from tests.integration.conftest import Live
 
@@ -55,7 +55,7 @@ def _count(model: type) -> int:
 
 
 def _tick(live: Live) -> None:
-    Queue("default", connection=live.redis).enqueue("surveys.jobs.tick")
+    Queue("default", connection=live.redis).enqueue("outreach.tick.tick")
     live.work()
 
 

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from outreach.campaigns import CampaignError, Segment, create_campaign
 from outreach.delivery import sendable_invitation_ids
+from outreach.models import Invitation, Survey
 from outreach.schedule import expire_stale, plan_invitations
-from surveys.models import Invitation, Survey
 from tests.conftest import FrozenClock
 from tests.factories import make_contractor
 from tests.outreach_helpers import make_survey

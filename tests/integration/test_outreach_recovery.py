@@ -13,10 +13,9 @@ from core.config import Settings
 from core.db import db
 from outreach.channels import Channel, OutboundMessage, channels_for
 from outreach.delivery import send_invitation
-from outreach.models import Message
+from outreach.models import Invitation, Message
 from outreach.recovery import finders_for, recover_lost_sends
 from outreach.schedule import plan_invitations
-from surveys.models import Invitation
 from tests.conftest import FrozenClock
 from tests.factories import make_contractor
 from tests.integration.conftest import Live

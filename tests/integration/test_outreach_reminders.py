@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from outreach import consent
 from outreach.delivery import due_reminder_ids, send_reminder
+from outreach.models import Invitation
 from outreach.schedule import expire_stale, plan_invitations
-from surveys.models import Invitation
 from tests.conftest import FrozenClock
 from tests.factories import make_contractor, make_message
 from tests.fakes import FakeChannel

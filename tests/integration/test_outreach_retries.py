@@ -17,11 +17,10 @@ from core.queue import queues
 from outreach.channels import Channel, channels_for
 from outreach.channels.twilio_sms import TwilioSMS
 from outreach.delivery import MAX_SEND_ATTEMPTS, send_invitation, sendable_invitation_ids
-from outreach.models import Message
+from outreach.models import Invitation, Message
 from outreach.pacing import Pacer
 from outreach.recovery import finders_for, recover_lost_sends
 from outreach.schedule import plan_invitations
-from surveys.models import Invitation
 from tests.conftest import FrozenClock
 from tests.factories import make_contractor
 from tests.integration.conftest import Live

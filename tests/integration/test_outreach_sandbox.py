@@ -16,10 +16,9 @@ from twilio.rest import Client
 
 from core.config import Settings
 from core.db import db
-from outreach.channels.sandbox import Sandbox, event_key, public_key_text, sign_events
 from outreach.channels.twilio_sms import SANDBOX_ACCOUNT_SID
-from outreach.models import Message
-from surveys.models import Invitation
+from outreach.models import Invitation, Message
+from sandbox import Sandbox, event_key, public_key_text, sign_events
 from tests.conftest import FrozenClock
 from tests.factories import make_contractor
 from tests.integration.conftest import Live
@@ -45,7 +44,7 @@ def _send_one(live: Live) -> None:
     with db.session() as session:
         make_survey(session, onboarding_days=[3])
         make_contractor(session, start_date=date(2026, 2, 27))
-    Queue("default", connection=live.redis).enqueue("surveys.jobs.tick")
+    Queue("default", connection=live.redis).enqueue("outreach.tick.tick")
     live.work()
 
 

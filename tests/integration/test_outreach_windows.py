@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from core.clock import now
 from outreach.delivery import send_invitation, sendable_invitation_ids
+from outreach.models import Invitation
 from outreach.pacing import Pacer
 from outreach.schedule import expire_stale, plan_invitations
-from surveys.models import Invitation
 from tests.conftest import FrozenClock
 from tests.factories import make_contractor
 from tests.fakes import FakeChannel

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from core.config import Settings
 from core.db import db
 from core.queue import OUTBOUND
-from surveys.models import Invitation
+from outreach.models import Invitation
 from tests.factories import make_contractor
 from tests.integration.conftest import Live
 from tests.outreach_helpers import (

@@ -109,7 +109,7 @@ def test_reader_killed_mid_batch_tick_has_every_reply_read_within_a_tick(
         # Nobody texts any more: only the tick can notice. It runs once, as soon as the dead
         # reader has missed two renewals of its lease (well inside any TICK_SECONDS).
         time.sleep(max(0.0, killed_at + 2.5 * inbox.INBOUND_DRAIN.renew_every - time.monotonic()))
-        Queue(DEFAULT, connection=live.redis).enqueue("surveys.jobs.tick")
+        Queue(DEFAULT, connection=live.redis).enqueue("outreach.tick.tick")
         _wait_for("every reply to be read", lambda: inbound_stored_and_read()[1] == WAITING, 60)
         delay = time.monotonic() - killed_at
     finally:

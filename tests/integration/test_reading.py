@@ -42,7 +42,7 @@ def _seed(language: str) -> None:
 
 
 def _tick(live: Live) -> None:
-    Queue("default", connection=live.redis).enqueue("surveys.jobs.tick")
+    Queue("default", connection=live.redis).enqueue("outreach.tick.tick")
     live.work()
 
 

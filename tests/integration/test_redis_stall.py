@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from core.queue import EmbeddedRedis
-from surveys import jobs
+from outreach import tick
 from tests.integration.conftest import Live
 from tests.outreach_helpers import inbound_stored_and_read
 
@@ -61,6 +61,6 @@ def test_redis_stalled_webhooks_answer_within_a_second_and_no_reply_is_lost(
     assert health_seconds < 1.0
 
     # Redis is back: the tick's sweep wakes a reader for what the skipped nudges left.
-    jobs.tick()
+    tick.tick()
     live.work()
     assert inbound_stored_and_read() == (REPLIES + 1, REPLIES + 1)

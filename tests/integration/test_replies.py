@@ -8,9 +8,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 
 from core.db import db
-from outreach.models import Message
+from outreach.models import Invitation, Message, Survey
 from staff.inbox import flagged_replies
-from surveys.models import Invitation, Response, Survey
+from surveys.models import Response
 from surveys.replies import ANSWER_WINDOW
 from tests.conftest import FrozenClock
 from tests.factories import make_contractor

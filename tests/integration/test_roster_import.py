@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.db import db
-from outreach.contractors import import_roster, parse_roster, read_roster
 from outreach.models import Contractor
+from outreach.roster import import_roster, parse_roster, read_roster
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 HEADER = "external_id,name,phone,email,timezone,channel,start_date,end_date,client,account_manager"

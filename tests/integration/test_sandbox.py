@@ -6,14 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from jsonschema import Draft202012Validator
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import CustomArg, Mail, Personalization, ReplyTo, To
 from twilio.rest import Client
 
-from outreach.channels.sandbox import Sandbox, twilio_messages_spec
 from outreach.channels.sendgrid_email import SANDBOX_API_KEY
 from outreach.channels.twilio_sms import SANDBOX_ACCOUNT_SID
+from sandbox import Sandbox, twilio_messages_spec
 
 TOKEN = "sandbox-test-token"
 CONTRACTOR = "+15551230001"
@@ -85,7 +84,7 @@ def test_sandbox_answers_sms_in_the_spec_message_shape(sandbox: Sandbox) -> None
 
     assert answer.status_code == 201
     payload = answer.json()
-    errors = list(Draft202012Validator(twilio_messages_spec().response_schema).iter_errors(payload))
+    errors = list(twilio_messages_spec().response_validator.iter_errors(payload))
     assert errors == []
     assert payload["sid"] == sandbox.sms()[0]["sid"]
     assert payload["account_sid"] == SANDBOX_ACCOUNT_SID

@@ -1,4 +1,4 @@
-"""`python -m outreach.channels.sandbox` as `make run` starts it."""
+"""`python -m sandbox` as `make run` starts it."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_sandbox_cli_serves_with_the_env_token_until_terminated() -> None:
     env = {**os.environ, "TWILIO_AUTH_TOKEN": "cli-token", "PULSE_ENV": "test", "SECRET_KEY": "x"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "outreach.channels.sandbox", "--port", "0"],
+        [sys.executable, "-m", "sandbox", "--port", "0"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -10,8 +10,8 @@ from rq import Queue
 from sqlalchemy import select
 
 from core.db import db
-from outreach.models import Contractor, Message
-from surveys.models import Invitation, Response, Survey
+from outreach.models import Contractor, Invitation, Message, Survey
+from surveys.models import Response
 from tests.conftest import FrozenClock
 from tests.integration.conftest import Live
 
@@ -46,7 +46,7 @@ def _send_survey_by_email(live: Live) -> dict[str, object]:
                 account_manager="Dana",
             )
         )
-    Queue("default", connection=live.redis).enqueue("surveys.jobs.tick")
+    Queue("default", connection=live.redis).enqueue("outreach.tick.tick")
     live.work()
     [sent] = live.sandbox.emails()
     return sent

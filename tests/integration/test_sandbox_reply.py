@@ -14,8 +14,8 @@ from werkzeug.wrappers import Request, Response
 
 from core.config import Settings
 from outreach.channels import OutboundMessage
-from outreach.channels.sandbox import Sandbox
 from outreach.channels.twilio_sms import SANDBOX_ACCOUNT_SID, TwilioSMS
+from sandbox import Sandbox
 
 TOKEN = "reply-test-token"
 CONTRACTOR = "+15551230002"

@@ -12,9 +12,8 @@ from sqlalchemy import func, select
 
 from core.db import db
 from outreach import consent
-from outreach.channels.sandbox import sign_events
-from outreach.models import Consent, Message, ProviderEvent
-from surveys.models import Invitation
+from outreach.models import Consent, Invitation, Message, ProviderEvent
+from sandbox import sign_events
 from tests.conftest import FrozenClock
 from tests.factories import make_contractor
 from tests.integration.conftest import Live
@@ -32,7 +31,7 @@ def sent_email(live: Live, clock: FrozenClock) -> str:
         make_contractor(
             session, phone=PHONE, email=EMAIL, channel="email", start_date=date(2026, 2, 27)
         )
-    Queue("default", connection=live.redis).enqueue("surveys.jobs.tick")
+    Queue("default", connection=live.redis).enqueue("outreach.tick.tick")
     live.work()
     [email] = live.sandbox.emails()
     return str(email["message_id"])
@@ -66,7 +65,7 @@ def test_bounce_suppresses_the_address_and_the_next_survey_goes_by_sms(
         assert not consent.may_contact(session, EMAIL)
         assert consent.may_contact(session, PHONE)
     clock.advance(days=1)
-    Queue("default", connection=live.redis).enqueue("surveys.jobs.tick")
+    Queue("default", connection=live.redis).enqueue("outreach.tick.tick")
     live.work()
     assert len(live.sandbox.emails()) == 1
     assert [m["to"] for m in live.sandbox.sms()] == [PHONE]
@@ -165,7 +164,7 @@ def test_sandbox_posts_processed_and_delivered_by_itself_when_asked(
     with db.session() as session:
         make_survey(session, onboarding_days=[3])
         make_contractor(session, email=EMAIL, channel="email", start_date=date(2026, 2, 27))
-    Queue("default", connection=live.redis).enqueue("surveys.jobs.tick")
+    Queue("default", connection=live.redis).enqueue("outreach.tick.tick")
     live.work()
     live.sandbox.stop()  # waits for what it was posting
     assert _state()[:3] == ("delivered", "delivered", 2)

@@ -11,8 +11,8 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from outreach.models import Survey
 from staff.models import AuditEvent, StaffUser
-from surveys.models import Survey
 from tests.conftest import FrozenClock
 from tests.factories import (
     DEFAULT_STAFF_PASSWORD,

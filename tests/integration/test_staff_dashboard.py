@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from outreach.models import Invitation
 from staff import dashboard
-from surveys.models import Invitation
 from tests.conftest import FrozenClock
 from tests.factories import (
     DEFAULT_STAFF_PASSWORD,

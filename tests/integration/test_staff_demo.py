@@ -11,12 +11,12 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from demo import seed as demo
 from outreach import delivery
-from outreach.models import Contractor
+from outreach.models import Contractor, Invitation
 from outreach.schedule import plan_invitations
-from staff import demo
 from staff.models import AuditEvent, WorkNote
-from surveys.models import Alert, Invitation, Response, Ticket
+from surveys.models import Alert, Response, Ticket
 from tests.conftest import FrozenClock
 from tests.staff_helpers import signed_in
 
@@ -24,7 +24,7 @@ from tests.staff_helpers import signed_in
 @pytest.fixture
 def seeded(app: Flask, clock: FrozenClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(demo, "INSTANCE_DIR", tmp_path)
-    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    result = app.test_cli_runner().invoke(demo.seed_demo_command)
     assert result.exit_code == 0, result.output
     assert "weeks of history" in result.output
     return tmp_path / "demo-logins.txt"
@@ -82,7 +82,7 @@ def test_demo_history_leaves_the_first_texts_to_the_demo_roster(
 def test_seed_demo_twice_adds_nothing_more(app: Flask, seeded: Path, session: Session) -> None:
     before = (_count(session, Contractor.id), _count(session, Response.id))
 
-    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    result = app.test_cli_runner().invoke(demo.seed_demo_command)
 
     assert result.exit_code == 0
     assert (_count(session, Contractor.id), _count(session, Response.id)) == before

@@ -8,8 +8,9 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from outreach.models import Survey
 from staff.models import AuditEvent, StaffUser, WorkNote
-from surveys.models import Alert, Survey, Ticket
+from surveys.models import Alert, Ticket
 from tests.conftest import FrozenClock
 from tests.factories import (
     DEFAULT_STAFF_PASSWORD,

@@ -3,7 +3,6 @@ from datetime import UTC, datetime
 import pytest
 
 from outreach.channels import ChannelError, Failure, sendgrid_email, twilio_sms
-from outreach.channels.sandbox import openapi_to_json_schema
 
 
 @pytest.mark.parametrize(
@@ -66,38 +65,3 @@ def test_sendgrid_text_to_html_escapes_contractor_text() -> None:
 def test_channel_error_is_retryable_only_for_retry() -> None:
     assert ChannelError("x", failure=Failure.RETRY).retryable
     assert not ChannelError("x", failure=Failure.OPTED_OUT).retryable
-
-
-def test_openapi_to_json_schema_inlines_refs_and_nullable() -> None:
-    spec = {
-        "components": {
-            "schemas": {
-                "status": {"type": "string", "enum": ["queued"], "description": "doc"},
-                "sid": {"type": "string", "nullable": True},
-            }
-        }
-    }
-    node = {
-        "type": "object",
-        "properties": {
-            "status": {"$ref": "#/components/schemas/status"},
-            "sid": {"$ref": "#/components/schemas/sid"},
-            "description": {"type": "string"},  # a property may be called "description"
-            "media": {"type": "string", "format": "uri", "x-twilio": {"ignoreFormat": True}},
-        },
-    }
-    assert openapi_to_json_schema(node, spec) == {
-        "type": "object",
-        "properties": {
-            "status": {"type": "string", "enum": ["queued"]},
-            "sid": {"type": ["string", "null"]},
-            "description": {"type": "string"},
-            "media": {"type": "string"},
-        },
-    }
-
-
-def test_openapi_to_json_schema_refuses_recursive_refs() -> None:
-    spec = {"components": {"schemas": {"a": {"$ref": "#/components/schemas/a"}}}}
-    with pytest.raises(ValueError, match="recursive"):
-        openapi_to_json_schema({"$ref": "#/components/schemas/a"}, spec)

@@ -2,8 +2,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from outreach.models import Survey
 from outreach.schedule import due_dates, expiry, in_send_window, is_due, send_window
-from surveys.models import Survey
 
 
 def _survey(**overrides: object) -> Survey:

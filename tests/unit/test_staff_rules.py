@@ -92,3 +92,10 @@ def test_page_counts_pages_and_neighbours() -> None:
 def test_category_label_reads_known_and_unknown_categories() -> None:
     assert category_label("timecard_pay") == "Timecard / pay"
     assert category_label("brand_new_thing") == "Brand new thing"
+
+
+@pytest.mark.parametrize("email", ["kim..lee@example.com", "kim@-example.com", "kim@example..com"])
+def test_check_email_refuses_what_the_roster_refuses(email: str) -> None:
+    # One address check for staff and contractors alike (email-validator).
+    with pytest.raises(AccountError, match="email"):
+        check_email(email)

@@ -1,5 +1,5 @@
 """Demo data for `make run`: a roster spread around the globe, a survey, staff logins, and
-weeks of history (see ``staff.demo_history``) so that every staff page has something to show."""
+weeks of history (see ``demo.history``) so that every staff page has something to show."""
 
 from __future__ import annotations
 
@@ -16,11 +16,10 @@ from sqlalchemy.orm import Session
 from core.clock import now
 from core.config import INSTANCE_DIR
 from core.db import db
-from outreach.models import Channel, Contractor
+from demo import history as demo_history
+from outreach.models import Channel, Contractor, Survey
 from outreach.schedule import local_today, zone
-from staff import demo_history
 from staff.models import Role, StaffUser
-from surveys.models import Survey
 
 DEMO_SURVEY_KEY = "demo-pulse"
 # Zones about three hours apart, so that at any moment some contractors are inside the

@@ -1,4 +1,5 @@
-"""The contractor roster: reading CSV/JSON exports from the ATS/VMS and upserting them.
+"""The contractor roster: reading CSV/JSON exports from the ATS/VMS and upserting them. Each
+field is checked by :mod:`outreach.normalise`.
 
 Two steps, so each can be used (and tested) alone:
 
@@ -8,12 +9,6 @@ Two steps, so each can be used (and tested) alone:
 * :func:`import_roster` checks every row, upserts the good ones by ``external_id`` and returns an
   :class:`ImportReport` naming each bad row by line, field and reason. One bad row never costs
   the rest of the batch.
-
-Time zones: a contractor's zone decides when we may text them, so it must be a *place* from the
-IANA database ("America/New_York", also old links such as "US/Eastern"). Names that zoneinfo
-accepts but that are not places -- "EST", "EST5EDT", "UTC", "Etc/GMT+5", "Japan" -- are refused:
-"EST" is a fixed UTC-5 with no daylight saving, so a New York contractor entered as "EST" would
-be texted an hour early all summer.
 """
 
 from __future__ import annotations
@@ -22,19 +17,24 @@ import csv
 import io
 import json
 import re
-import zoneinfo
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
 from pathlib import Path
 from typing import Literal, TypeVar
 
-import phonenumbers
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from outreach.models import Channel, Contractor
+from outreach.normalise import (
+    check_timezone,
+    normalise_email,
+    normalise_phone,
+    parse_channel,
+    parse_date,
+    parse_language,
+)
 
 COLUMNS = (
     "external_id",
@@ -53,34 +53,11 @@ REQUIRED_COLUMNS = ("external_id", "name", "timezone", "start_date", "client", "
 # The widths of the columns in the database: checked here so that a long value is one bad row
 # rather than a database error that would lose the whole batch.
 MAX_LENGTHS = {"external_id": 64, "name": 200, "client": 200, "account_manager": 200}
-MAX_EMAIL_LENGTH = 254  # the longest address SMTP can carry (RFC 5321 path limit)
 
 # Where a CSV row had more cells than the header has columns (DictReader's "restkey").
 EXTRA_CELLS = "(extra cells)"
 
-# What people usually mean by the zone abbreviations they type.
-_ZONE_HINTS = {
-    "EST": "America/New_York",
-    "EDT": "America/New_York",
-    "EST5EDT": "America/New_York",
-    "CST": "America/Chicago",
-    "CDT": "America/Chicago",
-    "CST6CDT": "America/Chicago",
-    "MST": "America/Denver (or America/Phoenix, which has no daylight saving)",
-    "MDT": "America/Denver",
-    "MST7MDT": "America/Denver",
-    "PST": "America/Los_Angeles",
-    "PDT": "America/Los_Angeles",
-    "PST8PDT": "America/Los_Angeles",
-    "HST": "Pacific/Honolulu",
-    "GMT": "Europe/London",
-    "BST": "Europe/London",
-}
-
 T = TypeVar("T")
-
-_EMAIL_LOCAL = re.compile(r"[^\s@\"(),:;<>\[\]\\]+")
-_DOMAIN_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 
 
 class RosterFileError(ValueError):
@@ -156,136 +133,6 @@ class ImportReport:
         )
 
 
-# --- one field at a time -------------------------------------------------------------------
-
-
-def normalise_phone(raw: str, region: str) -> str:
-    """Return the number in E.164 (``+14155552671``).
-
-    Raises:
-        ValueError: not a valid number when read as dialled in ``region``.
-    """
-    invalid = f"{raw!r} is not a valid phone number for region {region}"
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        raise ValueError(invalid) from None
-    if not phonenumbers.is_valid_number(number):
-        raise ValueError(invalid)
-    if number.extension:
-        raise ValueError(f"{raw!r} has an extension; a text message cannot reach one")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def normalise_email(raw: str) -> str:
-    """Return the address with its domain lower-cased (the local part is the mailbox's own).
-
-    Only the shape is checked: one ``@``, a local part without spaces or quotes, and a domain
-    of dotted labels with a letter-only top level. Whether the mailbox exists is SendGrid's to
-    find out (a bounce suppresses the address).
-
-    Raises:
-        ValueError: the text cannot be an email address.
-    """
-    invalid = f"{raw!r} is not a valid email address"
-    local, at, domain = raw.rpartition("@")
-    if not at or not local or not domain or not _EMAIL_LOCAL.fullmatch(local):
-        raise ValueError(invalid)
-    if local.startswith(".") or local.endswith(".") or ".." in local or len(local) > 64:
-        raise ValueError(invalid)
-    try:
-        # International domains are stored in their ASCII (punycode) form, as SMTP needs.
-        domain = domain.encode("idna").decode("ascii").lower()
-    except UnicodeError:
-        raise ValueError(invalid) from None
-    labels = domain.split(".")
-    if len(labels) < 2 or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels):
-        raise ValueError(invalid)
-    if not (labels[-1].isalpha() or labels[-1].startswith("xn--")):
-        raise ValueError(invalid)
-    address = f"{local}@{domain}"
-    if len(address) > MAX_EMAIL_LENGTH:
-        raise ValueError(f"is longer than {MAX_EMAIL_LENGTH} characters")
-    return address
-
-
-@cache
-def _zone_names() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
-@cache
-def _zone_names_by_folded_case() -> dict[str, str]:
-    return {name.casefold(): name for name in _zone_names()}
-
-
-def is_place_zone(name: str) -> bool:
-    """An IANA zone named after a place: ``Area/Location``, not ``Etc/`` or a legacy alias."""
-    return name in _zone_names() and "/" in name and not name.startswith("Etc/")
-
-
-def check_timezone(raw: str) -> str:
-    """Return ``raw`` if it names a place in the IANA time zone database.
-
-    Raises:
-        ValueError: unknown, or a fixed offset / legacy name (see the module docstring); the
-            message suggests the intended zone where it can.
-    """
-    if is_place_zone(raw):
-        try:
-            zoneinfo.ZoneInfo(raw)  # listed in the database; make sure it also loads
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{raw!r} is listed but cannot be loaded from tzdata") from None
-        return raw
-    hint = _ZONE_HINTS.get(raw.upper())
-    if hint is None:
-        near = _zone_names_by_folded_case().get(raw.casefold())
-        hint = near if near is not None and is_place_zone(near) else None
-    if raw in _zone_names():
-        reason = f"{raw!r} is not a place-based IANA time zone and ignores local daylight saving"
-    else:
-        reason = f"{raw!r} is not an IANA time zone"
-    advice = f"; use e.g. {hint}" if hint else "; use a name such as America/New_York"
-    raise ValueError(reason + advice)
-
-
-def parse_date(raw: str) -> date:
-    """Raises ValueError unless ``raw`` is an ISO 8601 date such as 2026-03-02."""
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ValueError(f"{raw!r} is not a date in the form YYYY-MM-DD") from None
-
-
-# The languages we write surveys in, and what people type for them in a roster.
-LANGUAGES = {
-    "en": "en",
-    "english": "en",
-    "es": "es",
-    "spanish": "es",
-    "espanol": "es",
-    "español": "es",
-    "castellano": "es",
-}
-
-
-def parse_language(raw: str) -> str:
-    """``en`` or ``es``; also "English", "Spanish", "Español" and regional tags like es-MX."""
-    value = raw.strip().casefold()
-    code = LANGUAGES.get(value) or LANGUAGES.get(value.replace("_", "-").split("-")[0])
-    if code is None:
-        raise ValueError(f"{raw!r} is not a language we survey in; use en or es")
-    return code
-
-
-def parse_channel(raw: str) -> Channel:
-    try:
-        return Channel(raw.lower())
-    except ValueError:
-        choices = " or ".join(c.value for c in Channel)
-        raise ValueError(f"{raw!r} is not a channel; use {choices}") from None
-
-
 # --- one row -------------------------------------------------------------------------------
 
 
@@ -300,15 +147,9 @@ def _text(value: object) -> str:
     raise ValueError(f"expected text, got {type(value).__name__} {json.dumps(value)[:40]}")
 
 
-def parse_contractor(values: Mapping[str, object], *, default_region: str) -> ContractorRow:
-    """Check one row and return it in stored form.
-
-    Every field is checked, so one pass names all of a row's problems.
-
-    Raises:
-        InvalidRow: with a ``(field, reason)`` pair for each problem.
-    """
-    problems: list[tuple[str, str]] = []
+def _cell_texts(values: Mapping[str, object], problems: list[tuple[str, str]]) -> dict[str, str]:
+    """Every column's cell as trimmed text; what is wrong with the cells as text (too many,
+    missing, too long, control characters) goes to ``problems``."""
     if EXTRA_CELLS in values:
         extra = values[EXTRA_CELLS]
         count = len(extra) if isinstance(extra, list) else 1
@@ -334,6 +175,19 @@ def parse_contractor(values: Mapping[str, object], *, default_region: str) -> Co
             problems.append((name, "is required"))
         elif name in MAX_LENGTHS and len(text[name]) > MAX_LENGTHS[name]:
             problems.append((name, f"is longer than {MAX_LENGTHS[name]} characters"))
+    return text
+
+
+def parse_contractor(values: Mapping[str, object], *, default_region: str) -> ContractorRow:
+    """Check one row and return it in stored form.
+
+    Every field is checked, so one pass names all of a row's problems.
+
+    Raises:
+        InvalidRow: with a ``(field, reason)`` pair for each problem.
+    """
+    problems: list[tuple[str, str]] = []
+    text = _cell_texts(values, problems)
     bad = {name for name, _ in problems}
 
     def check(name: str, parse: Callable[[str], T]) -> T | None:

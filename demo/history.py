@@ -27,13 +27,22 @@ from sqlalchemy.orm import Session
 
 from core import clock
 from outreach.delivery import render
-from outreach.models import Channel, Contractor, Direction, Message
+from outreach.models import (
+    Channel,
+    Contractor,
+    Direction,
+    Invitation,
+    InvitationStatus,
+    Message,
+    Survey,
+)
 from outreach.schedule import is_due, local_today, zone
 from staff import alerts, tickets
 from staff.errors import WorkError
 from surveys import triage
 from surveys.analysis import analyze
-from surveys.models import Alert, Invitation, InvitationStatus, Response, Survey, Ticket
+from surveys.models import Alert, Response, Ticket
+from surveys.replies import is_flagged
 
 PREFIX = "HIST-"
 SMS_FROM = "+15005550006"
@@ -382,7 +391,7 @@ class _Replay:
                 "unknown_sender": False,
                 "from": None,
             },
-            flagged=analysis.negative or analysis.category != "none" or analysis.quit_intent,
+            flagged=is_flagged(analysis),
             created_at=now,
         )
         self.session.add(response)

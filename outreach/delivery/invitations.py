@@ -1,0 +1,499 @@
+"""Sending invitations and their one reminder, exactly once each, by the send protocol
+(:mod:`outreach.delivery.protocol`).
+
+The crash window: a worker killed after the claim leaves the invitation ``sending``; after
+SEND_RECOVERY_SECONDS :func:`outreach.recovery.recover_lost_sends` settles it on evidence. A
+reminder is at most once: its count is claimed before the send and never given back once the
+provider may have seen it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any, Required, TypedDict, Unpack
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
+
+from core import config
+from core.clock import now
+from core.config import Settings
+from outreach import consent, templates
+from outreach.channels import Channel, OutboundMessage
+from outreach.consent import Reach
+from outreach.delivery.protocol import Declined, call_provider
+from outreach.delivery.refusals import Decision, Verdict
+from outreach.delivery.statuses import REMINDABLE, advance_invitation, advance_invitation_row
+from outreach.email_inbox import thread_message_id
+from outreach.models import Channel as ChannelName
+from outreach.models import (
+    Contractor,
+    Direction,
+    Invitation,
+    InvitationStatus,
+    Message,
+    MessageStatus,
+    Survey,
+)
+from outreach.pacing import Pacer
+from outreach.schedule import in_send_window
+
+
+@dataclass(frozen=True)
+class EmailLinks:
+    """What every survey email carries besides the survey: how to stop, and where we are."""
+
+    public_base_url: str
+    secret_key: str
+    mailing_address: str
+    program_name: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EmailLinks:
+        return cls(
+            public_base_url=settings.public_base_url,
+            secret_key=settings.secret_key,
+            mailing_address=settings.mailing_address,
+            program_name=settings.program_name,
+        )
+
+    def unsubscribe_url(self, message_id: int) -> str:
+        token = consent.unsubscribe_token(self.secret_key, message_id)
+        return f"{self.public_base_url}/u/{token}"
+
+
+def _links(links: EmailLinks | None) -> EmailLinks:
+    return links if links is not None else EmailLinks.from_settings(config.active())
+
+
+def _texts(survey: Survey, contractor: Contractor) -> tuple[str, str, str]:
+    """The survey's SMS text, email subject and email text in the contractor's language."""
+    return templates.survey_texts(
+        survey.sms_template,
+        survey.email_subject,
+        survey.email_template,
+        survey.translations,
+        contractor.language or "en",
+    )
+
+
+def render(template: str, contractor: Contractor, survey: Survey) -> str:
+    return template.format(
+        **templates.values_for(contractor.name, contractor.client, survey.scale_max)
+    )
+
+
+def _claim(session: Session, invitation_id: int) -> bool:
+    result = session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation_id, Invitation.status == InvitationStatus.SCHEDULED)
+        .values(status=InvitationStatus.SENDING, status_changed_at=now())
+    )
+    session.commit()
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _claim_reminder(session: Session, invitation_id: int) -> bool:
+    result = session.execute(
+        update(Invitation)
+        .where(
+            Invitation.id == invitation_id,
+            Invitation.reminder_count == 0,
+            Invitation.status.in_(REMINDABLE),
+            Invitation.answered_at.is_(None),
+        )
+        .values(reminder_count=Invitation.reminder_count + 1)
+    )
+    session.commit()
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _give_back(session: Session, invitation: Invitation, *, reminder: bool, wait: float) -> str:
+    """Hand a claimed invitation back untouched: the provider never saw this attempt."""
+    invitation.not_before = now() + timedelta(seconds=wait)
+    if reminder:
+        invitation.reminder_count = 0
+    else:
+        invitation.status = InvitationStatus.SCHEDULED
+        invitation.status_changed_at = now()
+    session.commit()
+    return invitation.status
+
+
+def replied_since(session: Session, contractor: Contractor, since: datetime | None) -> bool:
+    """Did the contractor write to us (an answer, a STOP, anything) since ``since``?"""
+    addresses = [a for a in (contractor.phone, contractor.email) if a]
+    if since is None or not addresses:
+        return False
+    found = session.scalar(
+        select(Message.id)
+        .where(
+            Message.direction == Direction.INBOUND,
+            or_(
+                Message.contractor_id == contractor.id,
+                func.lower(Message.from_address).in_([a.lower() for a in addresses]),
+            ),
+            Message.created_at >= since,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+class Route(TypedDict, total=False):
+    """How a send goes out, the same for an invitation and its reminder.
+
+    senders: the from-address we record per channel; the SMS one is the pacing key.
+    reply_domain: the inbound-parse domain for ``reply+<token>@`` addresses.
+    pacer: shared per-sender pacing for SMS; None sends unpaced (tests, one-offs).
+    links: unsubscribe links and footer for email; default from the active settings.
+    heartbeat: called while a send waits, so the dispatcher is seen alive.
+    """
+
+    senders: Required[Mapping[str, str]]
+    reply_domain: Required[str]
+    pacer: Pacer | None
+    links: EmailLinks | None
+    heartbeat: Callable[[], None] | None
+
+
+def send_invitation(
+    session: Session,
+    invitation_id: int,
+    channels: Mapping[str, Channel],
+    **route: Unpack[Route],
+) -> str:
+    """Send one invitation, exactly once (see the module docstring). Returns its status.
+
+    ``channels`` are the provider channels by name ("sms", "email").
+    """
+    if not _claim(session, invitation_id):
+        invitation = session.get(Invitation, invitation_id)
+        return invitation.status if invitation else "missing"
+    invitation = session.get_one(Invitation, invitation_id)
+    status, _sent = _deliver(session, invitation, channels, reminder=False, **route)
+    return status
+
+
+def send_reminder(
+    session: Session,
+    invitation_id: int,
+    channels: Mapping[str, Channel],
+    **route: Unpack[Route],
+) -> bool:
+    """Send the one reminder of an unanswered invitation. Returns whether one went.
+
+    Never after a reply (counted from any message the contractor sent since the invitation,
+    even one not yet read), an expiry, a failed delivery or an opt-out.
+    """
+    if not _claim_reminder(session, invitation_id):
+        return False
+    invitation = session.get_one(Invitation, invitation_id)
+    if replied_since(session, invitation.contractor, invitation.sent_at):
+        return False  # the claim stays: this invitation needs no reminder, now or later
+    _status, sent = _deliver(session, invitation, channels, reminder=True, **route)
+    return sent
+
+
+def _deliver(
+    session: Session,
+    invitation: Invitation,
+    channels: Mapping[str, Channel],
+    *,
+    reminder: bool,
+    senders: Mapping[str, str],
+    reply_domain: str,
+    pacer: Pacer | None = None,
+    links: EmailLinks | None = None,
+    heartbeat: Callable[[], None] | None = None,
+) -> tuple[str, bool]:
+    """Send a claimed invitation (or its reminder) by the send protocol, on its own channel
+    first and then the other. Returns its status and whether the provider took a message."""
+    contractor = invitation.contractor
+    if consent.contractor_opted_out(session, [contractor.phone, contractor.email]):
+        return _stop_here(session, invitation, reminder)  # a "no" on any channel is a no
+    order = [invitation.channel] + [
+        c for c in (ChannelName.SMS, ChannelName.EMAIL) if c != invitation.channel
+    ]
+    for channel_name in order:
+        address = contractor.phone if channel_name == ChannelName.SMS else contractor.email
+        if consent.reach(session, address) is not Reach.OK:
+            continue
+        if not in_send_window(now(), contractor.timezone, invitation.survey):
+            return _give_back(session, invitation, reminder=reminder, wait=60), False
+        if pacer is not None and channel_name == ChannelName.EMAIL:
+            paused = pacer.paused_for(senders[channel_name])
+            if paused:  # SendGrid said 429: not before its reset
+                return _give_back(session, invitation, reminder=reminder, wait=paused), False
+        if heartbeat is not None:
+            heartbeat()
+        message, outbound = _message_for(
+            session,
+            invitation,
+            channel_name,
+            address or "",
+            senders[channel_name],
+            reply_domain,
+            links,
+            reminder,
+        )
+        attempt = call_provider(
+            session,
+            message,
+            outbound,
+            channels[channel_name],
+            sender=senders[channel_name],
+            attempt=invitation.send_attempts,
+            last_look=partial(_last_look, session, invitation, address, reminder),
+            pacer=pacer,
+            heartbeat=heartbeat,
+        )
+        if attempt.sent:
+            return _record_sent(session, invitation, channel_name, reminder), True
+        if attempt.refusal is None:
+            message.status = MessageStatus.CANCELED  # the provider never saw this one
+            session.commit()
+            if attempt.timed_out:
+                return _give_back(session, invitation, reminder=reminder, wait=5), False
+            if attempt.declined is Declined.WINDOW:
+                return _give_back(session, invitation, reminder=reminder, wait=60), False
+            if attempt.declined is Declined.UNREACHABLE:
+                continue
+            return _stop_here(session, invitation, reminder)
+        if attempt.refusal.verdict is Verdict.BAD_ADDRESS:
+            session.commit()
+            continue  # the other channel, if the contractor has one
+        _apply_refusal(invitation, attempt.refusal, channel_name, reminder)
+        session.commit()
+        return invitation.status, False
+    return _stop_here(session, invitation, reminder)
+
+
+def _stop_here(session: Session, invitation: Invitation, reminder: bool) -> tuple[str, bool]:
+    if not reminder:
+        advance_invitation(invitation, InvitationStatus.SKIPPED)
+    session.commit()
+    return invitation.status, False
+
+
+def _message_for(
+    session: Session,
+    invitation: Invitation,
+    channel_name: str,
+    address: str,
+    sender: str,
+    reply_domain: str,
+    links: EmailLinks | None,
+    reminder: bool,
+) -> tuple[Message, OutboundMessage]:
+    """Step 2 of the protocol: the outbound row, committed before the provider can see it."""
+    contractor, survey = invitation.contractor, invitation.survey
+    values = templates.values_for(contractor.name, contractor.client, survey.scale_max)
+    sms_body = ""
+    if channel_name == ChannelName.SMS:
+        sms_body = templates.render_sms(
+            _texts(survey, contractor)[0],
+            values,
+            reminder=reminder,
+            language=contractor.language or "en",
+        )
+    message = Message(
+        direction=Direction.OUTBOUND,
+        channel=channel_name,
+        contractor_id=contractor.id,
+        invitation_id=invitation.id,
+        from_address=sender,
+        to_address=address,
+        body=sms_body,
+        status=MessageStatus.SENDING,
+        payload={"reminder": True} if reminder else {},
+    )
+    session.add(message)
+    session.flush()
+    outbound = _outbound_for(
+        message, invitation, survey, values, channel_name, reply_domain, links, reminder
+    )
+    session.commit()
+    return message, outbound
+
+
+def _record_sent(
+    session: Session, invitation: Invitation, channel_name: str, reminder: bool
+) -> str:
+    # A quick provider's status callback or event may land while we get here: every write
+    # from now on is a compare-and-set, so "delivered" is never overwritten by our "accepted".
+    if not reminder:
+        session.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation.id)
+            .values(channel=channel_name, sent_at=func.coalesce(Invitation.sent_at, now()))
+            .execution_options(synchronize_session=False)
+        )
+        advance_invitation_row(session, invitation.id, InvitationStatus.SENT)
+    session.commit()
+    session.refresh(invitation)
+    return invitation.status
+
+
+def _apply_refusal(
+    invitation: Invitation, refusal: Decision, channel_name: str, reminder: bool
+) -> None:
+    """What the provider's refusal means for the invitation (or its reminder)."""
+    invitation.send_attempts = refusal.attempts
+    if refusal.verdict is Verdict.UNKNOWN:
+        return  # stays "sending": recovery settles it on evidence
+    if refusal.verdict is Verdict.RETRY:
+        assert refusal.retry_at is not None
+        invitation.not_before = refusal.retry_at
+        if reminder:
+            invitation.reminder_count = 0  # the provider refused it: try again later
+        else:
+            invitation.status = InvitationStatus.SCHEDULED
+            invitation.status_changed_at = now()
+            invitation.channel = channel_name
+        return
+    if reminder:
+        return  # the reminder's claim stays: at most one, and this one will not go
+    if refusal.verdict is Verdict.OPTED_OUT:
+        advance_invitation(invitation, InvitationStatus.SKIPPED)
+    else:
+        advance_invitation(invitation, InvitationStatus.FAILED)
+
+
+def _last_look(
+    session: Session, invitation: Invitation, address: str | None, reminder: bool
+) -> Declined | None:
+    """Right before the provider call (time may have passed while waiting for a turn)."""
+    contractor, survey = invitation.contractor, invitation.survey
+    if not in_send_window(now(), contractor.timezone, survey):
+        return Declined.WINDOW
+    if consent.contractor_opted_out(session, [contractor.phone, contractor.email]) or (
+        reminder and replied_since(session, contractor, invitation.sent_at)
+    ):
+        return Declined.STOP
+    if consent.reach(session, address) is not Reach.OK:
+        return Declined.UNREACHABLE
+    return None
+
+
+def _outbound_for(
+    message: Message,
+    invitation: Invitation,
+    survey: Survey,
+    values: Mapping[str, Any],
+    channel_name: str,
+    reply_domain: str,
+    links: EmailLinks | None,
+    reminder: bool,
+) -> OutboundMessage:
+    if channel_name == ChannelName.SMS:
+        return OutboundMessage(
+            to=message.to_address,
+            body=message.body,
+            message_id=message.id,
+            invitation_id=invitation.id,
+        )
+    email_links = _links(links)
+    unsubscribe = email_links.unsubscribe_url(message.id)
+    _, subject, body = _texts(survey, invitation.contractor)
+    email = templates.render_email(
+        subject,
+        body,
+        values,
+        unsubscribe_url=unsubscribe,
+        mailing_address=email_links.mailing_address,
+        program_name=email_links.program_name,
+        reminder=reminder,
+        language=invitation.contractor.language or "en",
+    )
+    message.subject = email.subject
+    message.body = email.text
+    return OutboundMessage(
+        to=message.to_address,
+        body=email.text,
+        html=email.html,
+        subject=email.subject,
+        message_id=message.id,
+        invitation_id=invitation.id,
+        reply_to=f"reply+{invitation.reply_token}@{reply_domain}",
+        # RFC 8058 one-click: mailbox providers POST to the URL, no login, no cookie.
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            # Ours, not SendGrid's: a reply that lost the reply address still finds its way.
+            "Message-ID": thread_message_id(invitation.reply_token, reply_domain),
+        },
+    )
+
+
+# --- what may go now ------------------------------------------------------------------------
+
+
+def _open_now(session: Session, waiting: Select[Any], limit: int) -> list[int]:
+    """Narrow ``waiting`` (invitation ids joined to contractors) to those whose contractor is
+    inside the survey's window now. The window depends on the zone and the survey, so it is
+    decided once per (zone, survey) pair and handed to the database as a filter."""
+    current = now()
+    pairs = session.execute(
+        waiting.with_only_columns(Contractor.timezone, Invitation.survey_id).distinct()
+    ).all()
+    if not pairs:
+        return []
+    surveys = {
+        s.id: s
+        for s in session.scalars(
+            select(Survey).where(Survey.id.in_({survey_id for _, survey_id in pairs}))
+        )
+    }
+    open_now = [
+        and_(Contractor.timezone == timezone, Invitation.survey_id == survey_id)
+        for timezone, survey_id in pairs
+        if in_send_window(current, timezone, surveys[survey_id])
+    ]
+    if not open_now:
+        return []
+    return list(
+        session.scalars(
+            waiting.where(or_(*open_now)).order_by(Invitation.due_on, Invitation.id).limit(limit)
+        )
+    )
+
+
+def sendable_invitation_ids(session: Session, limit: int = 500) -> list[int]:
+    """Scheduled invitations whose contractor is inside the send window right now."""
+    current = now()
+    waiting = (
+        select(Invitation.id)
+        .join(Contractor, Contractor.id == Invitation.contractor_id)
+        .where(
+            Invitation.status == InvitationStatus.SCHEDULED,
+            Invitation.expires_at > current,
+            or_(Invitation.not_before.is_(None), Invitation.not_before <= current),
+        )
+    )
+    return _open_now(session, waiting, limit)
+
+
+def due_reminder_ids(
+    session: Session, *, after: timedelta, stale: timedelta, limit: int = 500
+) -> list[int]:
+    """Unanswered invitations sent at least ``after`` ago (and not so long ago that a reminder
+    would be stale), not yet reminded, whose contractor is inside the window now."""
+    current = now()
+    waiting = (
+        select(Invitation.id)
+        .join(Contractor, Contractor.id == Invitation.contractor_id)
+        .where(
+            Invitation.status.in_(REMINDABLE),
+            Invitation.reminder_count == 0,
+            Invitation.answered_at.is_(None),
+            Invitation.sent_at <= current - after,
+            Invitation.sent_at > current - after - stale,
+            or_(Invitation.not_before.is_(None), Invitation.not_before <= current),
+        )
+    )
+    return _open_now(session, waiting, limit)
