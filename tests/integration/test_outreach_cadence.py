@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
+from outreach import schedule
 from outreach.campaigns import CampaignError, Segment, create_campaign
 from outreach.delivery import sendable_invitation_ids
 from outreach.models import Invitation, Survey
@@ -227,3 +228,39 @@ def test_stale_days_sets_how_long_an_invitation_may_wait(
     invitation = session.scalars(select(Invitation)).one()
     # Local midnight three days after Monday 2 March, in Los Angeles (PST, UTC-8).
     assert invitation.expires_at == datetime(2026, 3, 5, 8, 0, tzinfo=UTC)
+
+
+def test_plan_invitations_large_roster_is_planned_in_bounded_chunks_skipping_existing(
+    session: Session, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A roster far larger than memory allows is read and inserted a chunk at a time; an
+    invitation that exists already, in any chunk, is not planned again."""
+    monkeypatch.setattr(schedule, "PLAN_CHUNK", 2)
+    survey = make_survey(session, onboarding_days=[3])
+    contractors = [
+        make_contractor(session, start_date=date(2026, 2, 27), timezone="America/New_York")
+        for _ in range(5)
+    ]
+    session.commit()
+    inserts: list[int] = []
+
+    def count_insert(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("INSERT INTO INVITATIONS"):
+            inserts.append(len(parameters) if executemany else 1)
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", count_insert)
+    try:
+        assert plan_invitations(session, [survey]) == 5
+        assert inserts == [2, 2, 1]  # never more than a chunk's rows at once
+        session.execute(delete(Invitation).where(Invitation.contractor_id == contractors[3].id))
+        session.commit()
+        inserts.clear()
+        assert plan_invitations(session, [survey]) == 1  # only the one deleted
+        session.commit()
+        assert plan_invitations(session, [survey]) == 0
+    finally:
+        event.remove(engine, "before_cursor_execute", count_insert)
+    assert inserts == [1]
+    planned = session.scalars(select(Invitation.contractor_id)).all()
+    assert sorted(planned) == sorted(c.id for c in contractors)
