@@ -1,23 +1,14 @@
 """The dispatcher: one RQ job, woken by a nudge, that sends whatever may go now (staff
 messages, invitations, reminders) until nothing is left. Safe to run in several workers at
-once: claims are atomic and pacing is shared through Redis.
-
-One dispatcher sends one message at a time, and most of a send's time is spent on its own
-database round trips, not at the provider. So when a batch finds a backlog, the dispatcher
-wakes helpers (up to ``HELPERS``, each holding a slot in Redis under a lease) that run the same
-loop on other workers until the backlog is gone; the pacer still holds every sender to its
-rate, however many send."""
+once: claims are atomic and pacing is shared through Redis."""
 
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-
-from rq import get_current_job
 
 from core import config
 from core.config import Settings
@@ -41,47 +32,13 @@ log = logging.getLogger(__name__)
 
 OUTBOUND_DRAIN = Drain("pulse:drain:outbound", OUTBOUND, "outreach.delivery.dispatch", linger=0.0)
 
-# Dispatchers beyond the first, woken while a batch finds at least HELP_FROM items waiting.
-HELPERS = 3
-HELP_FROM = 20
-# A helper's slot lives this long while its job waits in the queue, then HELPER_LEASE from its
-# last heartbeat: a helper killed mid-send frees its slot within the lease.
-HELPER_HOLD_SECONDS = 600
-HELPER_LEASE_SECONDS = 60
-_HELPER_SLOT = "pulse:dispatch:helper:{}"
-_helper_slot: str | None = None  # the slot this process's helper job holds, if any
-
 
 def _beat() -> None:
-    """Renew this dispatcher's lease: the drain flag (its thread does too; see Drain), or the
-    helper slot it holds."""
+    """Renew this dispatcher's lease on the drain flag (its thread does too; see Drain)."""
     try:
         OUTBOUND_DRAIN.renew()
-        if _helper_slot is not None:
-            queues.connection.pexpire(_helper_slot, HELPER_LEASE_SECONDS * 1000)
     except Exception:  # a heartbeat must never stop a send
         log.debug("dispatcher heartbeat not recorded", exc_info=True)
-
-
-def wake_helpers(waiting: int) -> int:
-    """Enqueue a helper dispatcher into each free slot, one per HELP_FROM items ``waiting``
-    (at most HELPERS). Returns how many were enqueued."""
-    woken = 0
-    for slot in range(min(HELPERS, waiting // HELP_FROM)):
-        key = _HELPER_SLOT.format(slot)
-        if queues.connection.set(key, "queued", nx=True, ex=HELPER_HOLD_SECONDS):
-            queues.queue(OUTBOUND).enqueue("outreach.delivery.dispatcher.help_dispatch", slot)
-            woken += 1
-    return woken
-
-
-def _rotated(ids: list[int]) -> list[int]:
-    """The same work items from a random starting point, so that dispatchers that looked at
-    the same moment mostly claim different items instead of racing for each one in turn."""
-    if not ids:
-        return ids
-    start = random.randrange(len(ids))
-    return ids[start:] + ids[:start]
 
 
 def nudge_dispatch(*, repair: bool = False) -> bool:
@@ -126,14 +83,9 @@ class Dispatcher:
         attempted."""
         _beat()
         with db.session() as session:
-            staff_ids = _rotated(sendable_staff_message_ids(session))
-            invitation_ids = _rotated(sendable_invitation_ids(session))
-            reminder_ids = _rotated(
-                due_reminder_ids(session, after=self.remind_after, stale=self.stale)
-            )
-        waiting = len(staff_ids) + len(invitation_ids) + len(reminder_ids)
-        if waiting >= HELP_FROM:
-            wake_helpers(waiting)
+            staff_ids = sendable_staff_message_ids(session)
+            invitation_ids = sendable_invitation_ids(session)
+            reminder_ids = due_reminder_ids(session, after=self.remind_after, stale=self.stale)
         route = Route(
             senders=self.senders,
             reply_domain=self.reply_domain,
@@ -159,7 +111,7 @@ class Dispatcher:
             _beat()
             with db.session() as session:
                 send_reminder(session, invitation_id, self.channels, **route)
-        return waiting
+        return len(staff_ids) + len(invitation_ids) + len(reminder_ids)
 
 
 def dispatch() -> int:
@@ -169,24 +121,4 @@ def dispatch() -> int:
     started = time.monotonic()
     total = OUTBOUND_DRAIN.run(dispatcher.send_batch)
     log.info("dispatch: %d sends attempted in %.1f s", total, time.monotonic() - started)
-    return total
-
-
-def help_dispatch(slot: int) -> int:
-    """RQ job: a helper dispatcher in ``slot`` (see :func:`wake_helpers`): sends what may go
-    now until nothing is left, then frees its slot."""
-    global _helper_slot
-    key = _HELPER_SLOT.format(slot)
-    job = get_current_job()
-    queues.connection.set(key, job.id if job else "helper", ex=HELPER_LEASE_SECONDS)
-    _helper_slot = key
-    dispatcher = Dispatcher.from_settings(config.active())
-    total = 0
-    try:
-        while sent := dispatcher.send_batch():
-            total += sent
-    finally:
-        _helper_slot = None
-        queues.connection.delete(key)
-    log.info("dispatch helper %d: %d sends attempted", slot, total)
     return total
