@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from core.config import Settings
 from core.db import db
-from outreach.channels.inbound_parse import INBOUND_PATH, encode
 from outreach.models import Message
+from sandbox.inbound_parse import INBOUND_PATH, encode
 from surveys.models import Response
 from tests.conftest import FrozenClock
 from tests.factories import DEFAULT_STAFF_PASSWORD, make_contractor, make_staff_user

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from core.config import Settings
 from outreach import consent
-from outreach.channels.inbound_parse import INBOUND_PATH, encode
+from sandbox.inbound_parse import INBOUND_PATH, encode
 from tests.webhook_helpers import (
     SMS_PATH,
     STATUS_PATH,
