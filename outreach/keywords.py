@@ -60,20 +60,27 @@ _MESSAGES = (
 _NOUNS = r"(?:texts?|text messages?|messages?|msgs?|sms|surveys?|emails?|e-mails?|notifications?)"
 _PLEASE = r"(?:please|pls|plz|now|thanks?|thank you|thx|asap|por favor|porfa|porfavor|gracias)"
 _SUBJECT = r"(?:your|the|this|these|that|ur|all|my|any)"
+# Only these may qualify the list: "the weekend list" or "the float list" is a roster of
+# shifts, not our messages.
+_LIST_KIND = (
+    r"(?:text|texting|sms|message|messaging|mailing|email|e-mail|contact|call|calling|survey|"
+    r"distribution|notification|pulse|check-?in|marketing|agency|company|phone)"
+)
 _OFF_LIST = (
-    rf"(?:off|from|out of|of) {_SUBJECT}?\s?(?:\w+ )?(?:list|lists|texts?|messages?|surveys?|"
-    r"emails?|system|database|program)"
+    rf"(?:off|from|out of|of) {_SUBJECT}?\s?(?:{_LIST_KIND} )?(?:list|lists|texts?|messages?|"
+    r"surveys?|emails?|system|database|program)"
 )
 
 # Each pattern is a whole request to stop. A match must start a clause and end one, so that
 # "I asked them to stop texting me at night" or "remove me from this project" are left alone.
 _PLAIN_OPT_OUTS = [
     rf"(?:stop|quit|cease) (?:texting|messaging|sending|contacting|emailing|bugging|spamming|"
-    rf"calling|surveying)(?: (?:{_US}|{_MESSAGES}))?",
+    rf"calling|surveying)(?: {_US})?(?: {_MESSAGES})?",
     rf"stop (?:sending|all) (?:{_US} )?(?:{_SUBJECT} )?(?:\w+ )?{_MESSAGES}",
     rf"(?:remove|delete) (?:{_US}|my (?:name|info|details|number))(?: {_OFF_LIST})?",
     rf"take (?:{_US}|my (?:name|info|details|number)) {_OFF_LIST}",
     rf"(?:don'?t|do not|never) (?:text|message|contact|email|msg|sms|survey) {_US}",
+    rf"(?:don'?t|do not|never) send {_US} (?:any ?more )?{_MESSAGES}",
     rf"(?:i )?(?:don'?t|do not) want (?:to (?:get|receive) )?(?:any ?more |any |more )?(?:of )?"
     rf"(?:{_SUBJECT} )?(?:\w+ )?{_NOUNS}",
     rf"no more {_MESSAGES}",
@@ -84,6 +91,7 @@ _PLAIN_OPT_OUTS = [
     rf"(?:i )?(?:want|would like|'?d like|need) to (?:unsubscribe|opt out|be removed|stop "
     rf"(?:getting|receiving) {_MESSAGES})(?: {_OFF_LIST})?",
     r"lose my number",
+    r"unsub",
 ]
 _LEAD_IN = (
     r"(?:(?:ok|okay|hey|hi|hello|seriously|so|just|please|pls|plz|kindly|can|could|would|"
@@ -105,9 +113,12 @@ _BARE_STOP_RE = re.compile(
 # Spanish requests to stop, on text with accents folded ("más" is "mas"). Only verbs of
 # sending or writing: "paren de cambiarme el horario" and "me dieron de baja del turno" are not.
 _ES_SEND = r"(?:mand|envi|escrib|textear|text|contact)\w*"
-_ES_MESSAGES = r"(?:mensajes?|textos?|msjs?|sms|encuestas?|correos?|emails?|notificaciones?)"
+_ES_MESSAGES = (
+    r"(?:mensajes?|textos?|msjs?|sms|encuestas?|correos?|emails?|notificaciones?|esto|estos|eso)"
+)
 _PLAIN_OPT_OUTS_ES = [
-    rf"(?:ya )?no (?:me |nos )?(?:{_ES_SEND})(?: (?:mas|nada))?(?: {_ES_MESSAGES})?",
+    rf"(?:ya )?no (?:me |nos )?(?:sigan |vuelvan a )?(?:{_ES_SEND})(?: (?:mas|nada))?"
+    rf"(?: {_ES_MESSAGES})?",
     rf"(?:ya )?no (?:quiero|deseo|quisiera) (?:recibir|que me (?:{_ES_SEND}))(?: \w+){{0,3}}",
     rf"(?:dejen|deja|paren|para|basta) de (?:{_ES_SEND})(?:me|nos)?(?: {_ES_MESSAGES})?",
     r"(?:sacame|saquenme|quitenme|quitame|borrenme|borrame|eliminenme|eliminame|"
@@ -163,7 +174,7 @@ def _clean(text: str) -> str:
 # much cheaper than the patterns.
 _HINT_RE = re.compile(
     r"stop|remov|delet|take|unsub|opt|text|messag|msg|sms|mail|contact|survey|want|no more|lose|"
-    r"rather|prefer"
+    r"rather|prefer|send"
 )
 
 

@@ -222,8 +222,9 @@ class SmsCheck:
         return text
 
 
-def check_sms_template(template: str) -> SmsCheck:
-    """Segments and encoding of an SMS template filled with long sample values.
+def check_sms_template(template: str, language: str = "en") -> SmsCheck:
+    """Segments and encoding of an SMS template filled with long sample values; its reminder
+    carries ``language``'s prefix.
 
     Raises:
         TemplateError: a placeholder is unknown or a brace unmatched.
@@ -238,20 +239,20 @@ def check_sms_template(template: str) -> SmsCheck:
         encoding="GSM-7" if is_gsm7(sample) else "UCS-2",
         characters=len(sample),
         segments=count_segments(sample),
-        reminder_segments=count_segments(REMINDER_PREFIX + sample),
+        reminder_segments=count_segments(REMINDER_PREFIXES.get(language, REMINDER_PREFIX) + sample),
         gsm7_segments=count_segments(plain),
         odd=odd_characters(template),
     )
 
 
-def require_sms_template(template: str) -> SmsCheck:
+def require_sms_template(template: str, language: str = "en") -> SmsCheck:
     """Refuse a template that would cost more than it looks, with a message saying why.
 
     Raises:
         TemplateError: not GSM-7 (names the characters, and the segments with and without
             them), over :data:`MAX_SMS_SEGMENTS` segments, or a bad placeholder.
     """
-    check = check_sms_template(template)
+    check = check_sms_template(template, language)
     if check.odd:
         raise TemplateError("sms_template", check.summary())
     worst = max(check.segments, check.reminder_segments)

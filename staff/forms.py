@@ -152,6 +152,10 @@ class SurveyForm(ActionForm):
     window_end = StringField("Window closes (HH:MM)")
     weekdays_only = BooleanField("Weekdays only")
     active = BooleanField("Active")
+    # Survey.translations["es"]; blank: our default Spanish wording is sent.
+    es_sms_template = TextAreaField("Spanish SMS text", render_kw={"rows": 3, "lang": "es"})
+    es_email_subject = StringField("Spanish email subject", render_kw={"lang": "es"})
+    es_email_template = TextAreaField("Spanish email text", render_kw={"rows": 6, "lang": "es"})
     submit = SubmitField("Save survey")
 
 
@@ -173,6 +177,18 @@ class ChangeUserForm(ActionForm):
     role = SelectField("Role", choices=ROLE_CHOICES, validate_choice=False)
     active = BooleanField("Can sign in")
     submit = SubmitField("Save")
+
+
+class MustCatchForm(ActionForm):
+    # Plain fields: staff.reading_rules.check_phrase is the one judge of what is valid.
+    phrase = StringField("Phrase", render_kw={"maxlength": 200, "spellcheck": "false"})
+    except_phrases = TextAreaField(
+        "Look-alikes that must not fire it (one a line, optional)",
+        render_kw={"rows": 3, "spellcheck": "false"},
+    )
+    category = SelectField("Category", validate_choice=False)
+    priority = SelectField("Priority", validate_choice=False)
+    submit = SubmitField("Add phrase")
 
 
 class PasswordChangeForm(ActionForm):

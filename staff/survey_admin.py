@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from dataclasses import field as dataclass_field
 from datetime import date, timedelta
 from typing import Any
 
@@ -44,6 +45,9 @@ class SurveyChanges:
     window_end: str
     weekdays_only: bool
     active: bool
+    # The Spanish texts staff wrote ({"sms_template": ...}); one left blank is sent in our
+    # default Spanish wording (outreach.templates.SPANISH_DEFAULT).
+    spanish: dict[str, str] = dataclass_field(default_factory=dict)
 
 
 def _text(raw: Mapping[str, Any], field: str, label: str, max_length: int) -> str:
@@ -63,29 +67,58 @@ def check_template(template: str, field: str, label: str) -> str:
     return template
 
 
-def check_sms_template(template: str, field: str = "sms_template") -> str:
+# Per language: how its SMS text is named in messages, the words that tell how to opt out
+# (any one will do), and an example.
+_SMS_IN = {
+    "en": ("The SMS text", ("STOP",), "'Reply STOP to opt out'"),
+    "es": ("The Spanish SMS text", ("BAJA", "STOP"), "'Responde BAJA para no recibir mas'"),
+}
+
+
+def check_sms_template(template: str, field: str = "sms_template", language: str = "en") -> str:
     """Placeholders, the GSM-7 alphabet and length in segments (``outreach.templates``, with
-    long sample names), and the opt-out instruction."""
+    long sample names, the reminder in ``language``), and the opt-out instruction."""
+    label, stop_words, example = _SMS_IN[language]
     try:
-        templates.require_sms_template(template)
+        templates.require_sms_template(template, language)
     except templates.TemplateError as exc:
+        raise SurveyError(f"{label}: {str(exc).removeprefix(exc.field + ': ')}.", field) from None
+    if not any(word in template.upper() for word in stop_words):
         raise SurveyError(
-            f"The SMS text: {str(exc).removeprefix(exc.field + ': ')}.", field
-        ) from None
-    if "STOP" not in template.upper():
-        raise SurveyError(
-            "The SMS text must tell contractors how to opt out, e.g. 'Reply STOP to opt out'.",
+            f"{label} must tell contractors how to opt out, e.g. {example}.",
             field,
         )
     return template
 
 
-def sms_cost(template: str) -> str:
+def sms_cost(template: str, language: str = "en") -> str:
     """What the saved SMS text costs, in words, for the edit page."""
     try:
-        return templates.check_sms_template(template).summary()
+        return templates.check_sms_template(template, language).summary()
     except templates.TemplateError as exc:
         return str(exc)
+
+
+# The Spanish texts on the form: (form field, translation key, label, longest).
+SPANISH_FIELDS = (
+    ("es_sms_template", "sms_template", "The Spanish SMS text", 1000),
+    ("es_email_subject", "email_subject", "The Spanish email subject", 200),
+    ("es_email_template", "email_template", "The Spanish email text", 10000),
+)
+
+
+def _spanish(raw: Mapping[str, Any]) -> dict[str, str]:
+    """The Spanish texts staff wrote, checked like the English ones; blanks are left out."""
+    texts = {}
+    for field, key, label, longest in SPANISH_FIELDS:
+        if not str(raw.get(field) or "").strip():
+            continue
+        value = _text(raw, field, label, longest)
+        if key == "sms_template":
+            texts[key] = check_sms_template(value, field, "es")
+        else:
+            texts[key] = check_template(value, field, label)
+    return texts
 
 
 def parse_days(raw: str, field: str = "onboarding_days") -> list[int]:
@@ -166,7 +199,19 @@ def check_survey(raw: Mapping[str, Any]) -> SurveyChanges:
         window_end=end,
         weekdays_only=bool(raw.get("weekdays_only")),
         active=bool(raw.get("active")),
+        spanish=_spanish(raw),
     )
+
+
+def translations_with(
+    saved: Any, language: str, texts: dict[str, str]
+) -> dict[str, dict[str, str]] | None:
+    """The survey's translations with ``language``'s texts replaced by ``texts`` (the form
+    holds one language; any other stays as saved)."""
+    merged = {k: dict(v) for k, v in (saved or {}).items() if k != language}
+    if texts:
+        merged[language] = texts
+    return merged or None
 
 
 def get_survey(session: Session, survey_id: int) -> Survey:
@@ -191,6 +236,10 @@ def as_form(survey: Survey) -> dict[str, Any]:
         "window_end": survey.window_end,
         "weekdays_only": survey.weekdays_only,
         "active": survey.active,
+        **{
+            field: (survey.translations or {}).get("es", {}).get(key, "")
+            for field, key, _label, _longest in SPANISH_FIELDS
+        },
     }
 
 
@@ -198,10 +247,12 @@ def update(session: Session, survey_id: int, changes: SurveyChanges, *, by: int)
     """Apply ``changes``; returns the names of the fields that changed (audited)."""
     survey = get_survey(session, survey_id)
     changed = []
-    for field, value in asdict(changes).items():
-        if getattr(survey, field) != value:
-            setattr(survey, field, value)
-            changed.append(field)
+    values = asdict(changes)
+    values["translations"] = translations_with(survey.translations, "es", values.pop("spanish"))
+    for name, value in values.items():
+        if getattr(survey, name) != value:
+            setattr(survey, name, value)
+            changed.append(name)
     if changed:
         audit.record(session, by, "survey_edited", "survey", survey.id, fields=changed)
     return changed

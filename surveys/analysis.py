@@ -23,11 +23,9 @@ from typing import Any
 from outreach.keywords import Keyword, about_messages, carrier_keyword, classify
 from surveys import language, reader, rules, sentiment
 from surveys.categories import CATEGORIES, PROBLEMS, TICKET_PRIORITY, Category
-from surveys.scoring import extract_rating
+from surveys.scoring import extract_rating, is_low
 
 __all__ = ["CATEGORIES", "Analysis", "analyze", "mood"]
-
-LOW_RATING_SHARE = 0.4  # 2 of 5, 4 of 10: negative whatever the words
 
 
 @dataclass(frozen=True)
@@ -84,17 +82,20 @@ def analyze(
     scale_max: int = 5,
     known_language: str | None = None,
     using: reader.Reader | None = None,
+    must_catch: rules.Ruleset | None = None,
 ) -> Analysis:
     """Read one reply. ``scale_max`` is the top of the survey's rating scale;
     ``known_language`` the contractor's, used when the reply itself does not tell; ``using``
-    a reader other than this process's current one (training measures its candidates so)."""
+    a reader other than this process's current one (training measures its candidates so);
+    ``must_catch`` the must-catch rules in force (:func:`surveys.must_catch.in_force`: the
+    packaged rules.toml and staff phrases), rules.toml alone when not given."""
     carrier = carrier_keyword(text)
     keyword = carrier or classify(text)
     rating = extract_rating(text, scale_max)
     scores = sentiment.score(text)
     lang = language.of_reply(text, known_language)
     current = using or reader.current()
-    reading = current.read(text)
+    reading = current.read(text, reader.Rated(rating, scale_max))
     cues: list[str] = []
     unsure: tuple[str, ...]
 
@@ -103,7 +104,7 @@ def analyze(
         category, quit_intent, negative, unsure = "none", False, False, ()
         must: tuple[rules.Rule, str] | None = None
     else:
-        must = rules.ruleset().scan(text)
+        must = (must_catch or rules.ruleset()).scan(text)
         category, quit_intent = reading.category, reading.quit_intent
         unsure = reading.unsure
         if must:
@@ -115,14 +116,15 @@ def analyze(
         if quit_intent:
             cues.append(f"quit intent ({reading.probabilities['quit_intent']:.0%})")
         negative = reading.negative
-    low_rating = rating is not None and rating / scale_max <= LOW_RATING_SHARE
+    low_rating = is_low(rating, scale_max)
     if low_rating:
         cues.append(f"low rating: {rating} of {scale_max}")
     negative = negative or low_rating or quit_intent or category in PROBLEMS
     # The model may add an opt-out the keywords missed, never remove one, and only for a reply
-    # that is about our messages at all: a false opt-out silences someone who wanted to talk.
+    # that is about our messages at all and reports no problem ("remove me from the night
+    # rotation" is about a shift): a false opt-out silences someone who wanted to talk.
     opt_out = keyword is Keyword.OPT_OUT or (
-        keyword is None and reading.opt_out and about_messages(text)
+        keyword is None and reading.opt_out and category == Category.NONE and about_messages(text)
     )
     if opt_out and keyword is None:
         cues.append(f"opt-out in other words ({reading.probabilities['opt_out']:.0%})")

@@ -15,8 +15,10 @@ from datetime import date, datetime
 from typing import TextIO
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from core.clock import now
@@ -24,6 +26,7 @@ from core.db import db
 from outreach.campaigns import CampaignError, Segment, create_campaign
 from outreach.models import Contractor
 from outreach.schedule import local_today
+from surveys import must_catch, rules
 from surveys.analysis import analyze
 
 surveys_cli = AppGroup("surveys", help="Surveys and reply analysis.")
@@ -46,8 +49,9 @@ surveys_cli = AppGroup("surveys", help="Surveys and reply analysis.")
 )
 def analyze_command(text: str | None, csv_file: TextIO | None, scale: int) -> None:
     """Print what analysis reads in TEXT, or in every row of --csv FILE, as JSON."""
+    in_force = _must_catch_in_force()
     if text is not None and csv_file is None:
-        click.echo(json.dumps(analyze(text, scale).as_dict()))
+        click.echo(json.dumps(analyze(text, scale, must_catch=in_force).as_dict()))
         return
     if csv_file is None or text is not None:
         raise click.UsageError("give either TEXT or --csv FILE")
@@ -58,7 +62,24 @@ def analyze_command(text: str | None, csv_file: TextIO | None, scale: int) -> No
         raise click.UsageError(f"{csv_file.name}: no 'text' column (columns found: {found})")
     column = columns["text"]
     for row in reader:
-        click.echo(json.dumps(analyze(row[column] or "", scale).as_dict()))
+        click.echo(json.dumps(analyze(row[column] or "", scale, must_catch=in_force).as_dict()))
+
+
+def _must_catch_in_force() -> rules.Ruleset:
+    """What the worker scans with: rules.toml and the staff phrases in the app's database.
+    Without a database (an app that configures none, or one not migrated yet) rules.toml
+    alone, said on stderr, so the command still reads replies."""
+    if "SETTINGS" not in current_app.config:
+        return rules.ruleset()
+    try:
+        with db.session() as session:
+            return must_catch.in_force(session)
+    except SQLAlchemyError as exc:
+        click.echo(
+            f"staff must-catch phrases not read ({type(exc).__name__}); rules.toml only",
+            err=True,
+        )
+        return rules.ruleset()
 
 
 @surveys_cli.command("train")

@@ -202,3 +202,23 @@ class Alert(Base):
     responses: Mapped[list[Response]] = relationship(
         secondary=alert_responses, back_populates="alerts", order_by="Response.id"
     )
+
+
+class MustCatchPhrase(Base):
+    """A must-catch phrase staff added on the Reading rules page. It runs beside the packaged
+    ``rules.toml`` from the next reply on, in every worker, with no restart or retraining
+    (:func:`surveys.rules.in_force` reads the active ones for each reply). Never deleted, only
+    switched off, so a ticket's ``rule`` (``staff-<id>``) always names what fired."""
+
+    __tablename__ = "must_catch_phrases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phrase: Mapped[str] = mapped_column(String(200))
+    # Look-alikes: a hit inside one of these does not count ("nail gun" for "gun").
+    except_phrases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    category: Mapped[str] = mapped_column(String(32))
+    priority: Mapped[str] = mapped_column(String(10))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, onupdate=now)

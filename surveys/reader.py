@@ -50,15 +50,16 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from outreach.keywords import about_messages
 from surveys import sentiment
 from surveys.categories import CATEGORIES, Category
 from surveys.corpus import Example, Split
-from surveys.scoring import extract_rating
+from surveys.scoring import LOW_SHARE, extract_rating, is_low
 
 log = logging.getLogger(__name__)
 
 # Bumped when the pickled layout or the features change: older artifacts are then rebuilt.
-FORMAT = 2
+FORMAT = 3
 BINARY = ("negative", "quit_intent", "opt_out", "safety")
 # What each threshold is chosen for on dev: the recall to reach (the highest threshold that
 # reaches it wins), or None for the best F1.
@@ -67,6 +68,7 @@ RECALL_GOALS: dict[str, float | None] = {
     "quit_intent": 0.92,
     "safety": 0.95,
     "opt_out": None,
+    Category.SAFETY_HARASSMENT: 0.95,  # Settings.safety_recall, when it is set
 }
 # Within this distance of its threshold (in probability), an answer is "unsure".
 UNSURE_BAND = 0.1
@@ -86,6 +88,16 @@ class Settings:
     char_ngrams: tuple[int, int] = (2, 4)
     min_df: int = 2
     dense: bool = True
+    # The safety recall to keep on dev (see choose_thresholds and choose_biases).
+    safety_recall: float = 0.95
+    # Whether a reply whose safety probability reaches its own threshold (chosen on dev for
+    # safety_recall) is safety whatever the other categories' odds; otherwise the biases alone
+    # keep the recall.
+    safety_floor: bool = True
+    # The model's opt-out is never taken below this probability, whatever dev allows. Chosen
+    # on held-out writers (benchmarks/reader_dev.py --by-origin): 0.5 made 5 false opt-outs in
+    # 5,304 replies at recall .94, 0.7 made 3 at .93, 0.85 made 2 at .89.
+    opt_out_min: float = 0.7
 
 
 _MONEY = re.compile(r"[$€£]\s?\d[\d,.]*|\b\d[\d,.]*\s?(?:dollars|bucks|dolares|dólares|pesos)\b")
@@ -101,18 +113,34 @@ def prepare(text: str) -> str:
     return _LONG_NUMBER.sub(" znumber ", text)
 
 
-def _dense(texts: Sequence[str], prepared: Sequence[str]) -> np.ndarray:
+# A rating as a share of its scale: at most this is low (2 of 5), at least this high (4 of 5).
+_HIGH_SHARE = 0.8
+
+
+@dataclass(frozen=True)
+class Rated:
+    """The rating the caller already read from a reply, on its survey's scale, so the reader
+    does not read it a second time."""
+
+    rating: int | None
+    scale_max: int = 5
+
+
+def _dense(
+    texts: Sequence[str], prepared: Sequence[str], rated: Sequence[Rated] | None
+) -> np.ndarray:
+    ratings = rated or [Rated(extract_rating(raw, 5)) for raw in texts]
     rows = []
-    for raw, ready in zip(texts, prepared, strict=True):
+    for raw, ready, given in zip(texts, prepared, ratings, strict=True):
         scores = sentiment.score(raw)
-        rating = extract_rating(raw, 5)
+        share = None if given.rating is None else given.rating / given.scale_max
         rows.append(
             [
                 scores.polarity,
                 scores.compound,
-                1.0 if rating is not None and rating <= 2 else 0.0,
-                1.0 if rating == 3 else 0.0,
-                1.0 if rating is not None and rating >= 4 else 0.0,
+                1.0 if is_low(given.rating, given.scale_max) else 0.0,
+                1.0 if share is not None and LOW_SHARE < share < _HIGH_SHARE else 0.0,
+                1.0 if share is not None and share >= _HIGH_SHARE else 0.0,
                 min(len(ready.split()), 60) / 60,
             ]
         )
@@ -151,11 +179,13 @@ class Reader:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def features(self, texts: Sequence[str]) -> sparse.csr_matrix:
+    def features(
+        self, texts: Sequence[str], rated: Sequence[Rated] | None = None
+    ) -> sparse.csr_matrix:
         prepared = [prepare(t) for t in texts]
         blocks = [self.words.transform(prepared), self.chars.transform(prepared)]
         if self.settings.dense:
-            blocks.append(sparse.csr_matrix(_dense(texts, prepared)))
+            blocks.append(sparse.csr_matrix(_dense(texts, prepared, rated)))
         return sparse.hstack(blocks, format="csr")
 
     def _weights(self) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
@@ -190,10 +220,12 @@ class Reader:
         }
         return category_p, binary_p
 
-    def read_many(self, texts: Sequence[str]) -> list[Reading]:
+    def read_many(
+        self, texts: Sequence[str], rated: Sequence[Rated] | None = None
+    ) -> list[Reading]:
         if not texts:
             return []
-        x = self.features(texts)
+        x = self.features(texts, rated)
         category_p, binary_p = self.probabilities(x)
         classes = self._weights()[2]
         readings = []
@@ -203,13 +235,13 @@ class Reader:
             readings.append(self._decide(probabilities, x[row]))
         return readings
 
-    def read(self, text: str) -> Reading:
-        return self.read_many([text])[0]
+    def read(self, text: str, rated: Rated | None = None) -> Reading:
+        return self.read_many([text], None if rated is None else [rated])[0]
 
     def _decide(self, p: dict[str, float], x: sparse.csr_matrix) -> Reading:
         categories = {c: p.get(c, 0.0) for c in CATEGORIES}
         flags = {name: p[name] >= self.thresholds[name] for name in BINARY}
-        category = _most_likely(categories, self.biases)
+        category = _most_likely(categories, self.biases, self._safety_floor())
         unsure = []
         # The yes/no safety model, set for recall, says "maybe someone is in danger" where
         # the category model does not: not a ticket of its own, but staff should look.
@@ -229,6 +261,11 @@ class Reader:
             unsure=tuple(unsure),
             cues=self._cues(category, x),
         )
+
+    def _safety_floor(self) -> float | None:
+        if not self.settings.safety_floor:
+            return None
+        return self.thresholds.get(Category.SAFETY_HARASSMENT)
 
     def _cues(self, category: str, x: sparse.csr_matrix, top: int = 3) -> tuple[str, ...]:
         # The word n-grams that pushed hardest towards the answer: a linear model's own reasons.
@@ -278,7 +315,7 @@ def fit(
     words, chars = _vectorizers(settings)
     blocks = [words.fit_transform(prepared), chars.fit_transform(prepared)]
     if settings.dense:
-        blocks.append(sparse.csr_matrix(_dense(texts, prepared)))
+        blocks.append(sparse.csr_matrix(_dense(texts, prepared, None)))
     x = sparse.hstack(blocks, format="csr")
     w = None if weights is None else np.asarray(weights)
     category_model = LogisticRegression(
@@ -301,32 +338,44 @@ def fit(
     )
 
 
-def _most_likely(categories: dict[str, float], biases: dict[str, float]) -> str:
+def _most_likely(
+    categories: dict[str, float], biases: dict[str, float], safety_floor: float | None = None
+) -> str:
+    if safety_floor is not None and categories[Category.SAFETY_HARASSMENT] >= safety_floor:
+        return Category.SAFETY_HARASSMENT
     return max(
         CATEGORIES,
         key=lambda c: float(np.log(categories[c] + 1e-9)) + biases.get(c, 0.0),
     )
 
 
-SAFETY_RECALL_GOAL = 0.95
 _BIAS_STEPS = tuple(float(b) for b in np.round(np.linspace(-2.0, 2.0, 21), 2))
 
 
 def choose_biases(reader: Reader, dev: Sequence[Example]) -> dict[str, float]:
     """Per-category biases that give the best macro-F1 on ``dev`` while safety recall stays
-    at SAFETY_RECALL_GOAL or above: coordinate ascent over a fixed grid, so deterministic.
+    at ``settings.safety_recall`` or above: coordinate ascent over a fixed grid, so
+    deterministic.
 
     Why: class weights make the model's odds comparable, not its mistakes equally costly;
     a missed safety report costs more than any other miss.
     """
     x = reader.features([e.text for e in dev])
     classes = [str(c) for c in reader.category_model.classes_]
-    logp = np.log(reader.category_model.predict_proba(x) + 1e-9)
+    probabilities = reader.category_model.predict_proba(x)
+    logp = np.log(probabilities + 1e-9)
     truth = np.asarray([e.category for e in dev])
     present = sorted(set(truth))
+    floor = reader._safety_floor()
+    floored = (
+        probabilities[:, classes.index(Category.SAFETY_HARASSMENT)] >= floor
+        if floor is not None
+        else np.zeros(len(dev), dtype=bool)
+    )
 
     def objective(bias: np.ndarray) -> float:
         predicted = np.asarray(classes)[(logp + bias).argmax(axis=1)]
+        predicted[floored] = Category.SAFETY_HARASSMENT
         f1s = []
         for c in present:
             tp = float(((predicted == c) & (truth == c)).sum())
@@ -335,7 +384,7 @@ def choose_biases(reader: Reader, dev: Sequence[Example]) -> dict[str, float]:
             f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
         safe = truth == Category.SAFETY_HARASSMENT
         recall = float((predicted[safe] == Category.SAFETY_HARASSMENT).mean()) if safe.any() else 1
-        shortfall = max(0.0, SAFETY_RECALL_GOAL - recall)
+        shortfall = max(0.0, reader.settings.safety_recall - recall)
         return float(np.mean(f1s)) - 10 * shortfall
 
     bias = np.zeros(len(classes))
@@ -356,6 +405,8 @@ def choose_thresholds(reader: Reader, dev: Sequence[Example]) -> dict[str, float
     x = reader.features([e.text for e in dev])
     chosen = {}
     for name, goal in RECALL_GOALS.items():
+        if name == Category.SAFETY_HARASSMENT:
+            goal = reader.settings.safety_recall
         if name in reader.binary_models:
             scores = reader.binary_models[name].predict_proba(x)[:, 1]
             truth = _labels(dev, name)
@@ -364,7 +415,14 @@ def choose_thresholds(reader: Reader, dev: Sequence[Example]) -> dict[str, float
             scores = reader.category_model.predict_proba(x)[:, column]
             truth = np.asarray([e.category == name for e in dev])
         if name == "opt_out":
-            chosen[name] = _no_false_positive(scores, truth)
+            # Only replies the model's opt-out can reach count: analysis honours it for a
+            # reply about our messages that reports no problem.
+            reachable = np.asarray(
+                [e.category == Category.NONE and about_messages(e.text) for e in dev]
+            )
+            chosen[name] = _no_false_positive(
+                scores[reachable], truth[reachable], reader.settings.opt_out_min
+            )
         else:
             chosen[name] = _threshold(scores, truth, goal)
     return chosen
@@ -389,11 +447,11 @@ def _threshold(scores: np.ndarray, truth: np.ndarray, recall_goal: float | None)
     return best
 
 
-def _no_false_positive(scores: np.ndarray, truth: np.ndarray) -> float:
+def _no_false_positive(scores: np.ndarray, truth: np.ndarray, lowest: float = 0.5) -> float:
     # A false opt-out silences a contractor who wanted to be heard: above every non-opt-out
     # reply seen on dev, and never below even odds.
     highest_wrong = scores[~truth].max() if (~truth).any() else 0.0
-    return float(max(0.5, min(0.98, highest_wrong + 0.02)))
+    return float(max(lowest, min(0.98, highest_wrong + 0.02)))
 
 
 def version_of(examples: Iterable[Example], settings: Settings, weights: Iterable[float]) -> str:
@@ -422,6 +480,7 @@ def train(
     corrections = [c for c in corrections if c.text.casefold() not in test_words]
     first = fit(train_rows, settings)
     thresholds = choose_thresholds(first, dev_rows)
+    first.thresholds = thresholds  # the biases are chosen around the safety floor
     biases = choose_biases(first, dev_rows)
     final_rows = [*train_rows, *dev_rows, *corrections]
     weights = [1.0] * (len(train_rows) + len(dev_rows)) + [CORRECTION_WEIGHT] * len(corrections)

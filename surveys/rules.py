@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -40,6 +41,8 @@ class Rule:
     priority: str
     regex: re.Pattern[str]
     unless: re.Pattern[str] | None = None  # look-alikes: a hit inside one of these is no hit
+    patterns: tuple[str, ...] = ()  # as written, for the staff view
+    exceptions: tuple[str, ...] = ()
 
     def search(self, text: str) -> re.Match[str] | None:
         """The first match in lower-case ``text`` that is not inside a look-alike."""
@@ -53,6 +56,10 @@ class Rule:
 @dataclass(frozen=True)
 class Ruleset:
     rules: tuple[Rule, ...]  # most urgent first, then in file order
+
+    def adding(self, extra: Sequence[Rule]) -> Ruleset:
+        """These rules and ``extra`` together, most urgent first; on a tie, ours first."""
+        return Ruleset(rules=_by_priority([*self.rules, *extra]))
 
     def scan(self, text: str) -> tuple[Rule, str] | None:
         """The most urgent rule that fires on ``text``, with the words it matched."""
@@ -103,7 +110,7 @@ def _require(table: Any, key: str, kind: type, where: str) -> Any:
     return value
 
 
-def _patterns(table: dict[str, Any], key: str, where: str) -> re.Pattern[str]:
+def _patterns(table: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
     patterns = table[key]
     if (
         not isinstance(patterns, list)
@@ -112,11 +119,39 @@ def _patterns(table: dict[str, Any], key: str, where: str) -> re.Pattern[str]:
     ):
         raise RulesError(f"{where}: field '{key}' must be a list of non-empty strings")
     for pattern in patterns:
-        try:
-            re.compile(translate(pattern))
-        except re.error as exc:
-            raise RulesError(f"{where}: pattern {pattern!r} does not compile: {exc}") from exc
-    return compile_patterns(patterns)
+        check_pattern(pattern, f"{where}: pattern")
+    return tuple(patterns)
+
+
+def check_pattern(pattern: str, what: str = "pattern") -> re.Pattern[str]:
+    """``pattern`` compiled, or :class:`RulesError` saying why it does not compile."""
+    try:
+        return re.compile(translate(pattern))
+    except re.error as exc:
+        raise RulesError(f"{what} {pattern!r} does not compile: {exc}") from exc
+
+
+def make_rule(
+    rule_id: str,
+    category: str,
+    priority: str,
+    patterns: Sequence[str],
+    exceptions: Sequence[str] = (),
+) -> Rule:
+    """A rule from patterns already checked (:func:`check_pattern`)."""
+    return Rule(
+        id=rule_id,
+        category=category,
+        priority=priority,
+        regex=compile_patterns(list(patterns)),
+        unless=compile_patterns(list(exceptions)) if exceptions else None,
+        patterns=tuple(patterns),
+        exceptions=tuple(exceptions),
+    )
+
+
+def _by_priority(rules: Sequence[Rule]) -> tuple[Rule, ...]:
+    return tuple(sorted(rules, key=lambda rule: PRIORITIES.index(rule.priority)))  # stable
 
 
 def parse(text: str) -> Ruleset:
@@ -150,16 +185,15 @@ def parse(text: str) -> Ruleset:
         if extra:
             raise RulesError(f"{where}: unknown field(s) {', '.join(extra)}")
         rules.append(
-            Rule(
-                id=rule_id,
-                category=category,
-                priority=priority,
-                regex=_patterns(table, "patterns", where),
-                unless=_patterns(table, "except", where) if "except" in table else None,
+            make_rule(
+                rule_id,
+                category,
+                priority,
+                _patterns(table, "patterns", where),
+                _patterns(table, "except", where) if "except" in table else (),
             )
         )
-    rules.sort(key=lambda rule: PRIORITIES.index(rule.priority))  # stable: file order
-    return Ruleset(rules=tuple(rules))
+    return Ruleset(rules=_by_priority(rules))
 
 
 @cache

@@ -19,6 +19,15 @@ import math
 import re
 from fractions import Fraction
 
+# A rating this share of the scale or lower is low whatever the words: 2 of 5, 4 of 10. Analysis
+# reads such a reply as negative and triage counts it towards a streak, by this one measure.
+LOW_SHARE = 0.4
+
+
+def is_low(rating: int | None, scale_max: int) -> bool:
+    return rating is not None and rating / scale_max <= LOW_SHARE
+
+
 _WORDS = {
     "zero": 0,
     "one": 1,

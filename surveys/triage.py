@@ -41,6 +41,7 @@ from outreach.models import Contractor, Invitation, InvitationStatus
 from surveys.analysis import Analysis
 from surveys.categories import Priority
 from surveys.models import OPEN_WORK, Alert, Response, Severity, Team, Ticket
+from surveys.scoring import is_low
 
 
 class AlertKind(StrEnum):
@@ -53,7 +54,6 @@ class AlertKind(StrEnum):
 
 
 EARLY_TENURE_DAYS = 45
-LOW_SHARE = 0.4  # 2 of 5, or 4 of 10: "low" whatever the survey's scale
 BASELINE_MIN_RATINGS = 3
 BASELINE_RATINGS = 5
 BASELINE_DROP_SHARE = 0.4  # 2 points on a 1-5 scale
@@ -70,10 +70,6 @@ NO_COOLDOWN = frozenset({AlertKind.QUIT_INTENT})
 class Triage:
     tickets: list[Ticket] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
-
-
-def is_low(rating: int | None, scale_max: int) -> bool:
-    return rating is not None and rating / scale_max <= LOW_SHARE
 
 
 def baseline_drop(share: float, previous: Sequence[float]) -> float | None:

@@ -78,6 +78,7 @@ def nav_items(role: str) -> list[tuple[str, str]]:
         items += [
             ("staff.surveys", "Surveys"),
             ("staff.reader_page", "Reader"),
+            ("staff.reading_rules_page", "Reading rules"),
             ("staff.users", "Users"),
             ("staff.audit_log", "Audit log"),
             ("staff.export_page", "Export"),
@@ -185,7 +186,18 @@ from staff.views import (  # noqa: E402
     contractors,
     dashboard,
     replies,
+    rules,
     support,
 )
 
-__all__ = ["account", "admin", "bp", "care", "contractors", "dashboard", "replies", "support"]
+__all__ = [
+    "account",
+    "admin",
+    "bp",
+    "care",
+    "contractors",
+    "dashboard",
+    "replies",
+    "rules",
+    "support",
+]

@@ -52,6 +52,12 @@ def _render_survey(
             days=NEXT_SEND_DAYS,
             placeholders=templates.PLACEHOLDERS,
             sms_cost=survey_admin.sms_cost(survey.sms_template),
+            spanish_sms_cost=survey_admin.sms_cost(
+                templates.survey_texts(survey.sms_template, "", "", survey.translations, "es")[0],
+                "es",
+            ),
+            spanish_default=templates.SPANISH_DEFAULT,
+            spanish_written=bool((survey.translations or {}).get("es", {}).get("sms_template")),
         ),
         status,
     )

@@ -122,6 +122,7 @@ def test_every_page_fits_the_screen_with_labels_and_headings_in_order(
         "/staff/surveys",
         f"/staff/surveys/{ids['survey']}",
         "/staff/users",
+        "/staff/reading-rules",
         "/staff/audit",
         "/staff/export",
     ]

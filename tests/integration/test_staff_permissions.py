@@ -11,6 +11,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from staff.models import StaffUser
+from surveys.models import MustCatchPhrase
 from tests.factories import (
     DEFAULT_STAFF_PASSWORD,
     make_alert,
@@ -63,6 +64,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "staff.audit_log": ADMIN,
     "staff.export_page": ADMIN,
     "staff.export_replies": ADMIN,
+    "staff.reading_rules_page": ADMIN,
+    "staff.add_must_catch": ADMIN,
+    "staff.switch_must_catch": ADMIN,
 }
 PUBLIC = {"staff.sign_in", "staff.static"}
 
@@ -86,6 +90,8 @@ def _objects(session: Session) -> tuple[dict[str, int], dict[str, StaffUser]]:
     alert = make_alert(session, contractor_id=contractor.id)
     response = make_response(session, contractor_id=contractor.id)
     survey = make_survey(session)
+    phrase = MustCatchPhrase(phrase="black mold", category="safety_harassment", priority="high")
+    session.add(phrase)
     users = {role: make_staff_user(session, role=role) for role in sorted(EVERYONE)}
     other = make_staff_user(session, role="support")
     session.commit()
@@ -96,6 +102,7 @@ def _objects(session: Session) -> tuple[dict[str, int], dict[str, StaffUser]]:
         "survey_id": survey.id,
         "user_id": other.id,
         "response_id": response.id,
+        "phrase_id": phrase.id,
     }
     return ids, users
 

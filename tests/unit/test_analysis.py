@@ -294,3 +294,29 @@ def test_mood_of_a_harassment_report_plots_below_zero() -> None:
     # Raw TextBlob polarity put this at +0.25 on the contractor's chart.
     assert mood(analyze("my lead keeps making comments about my body, it is so funny to him")) < 0
     assert mood(analyze("5 love this team")) > 0.5
+
+
+def test_analyze_reads_the_rating_once_per_reply(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The reader takes the rating analysis read instead of reading the text a second time.
+    from surveys import analysis, scoring
+
+    reader.current()  # built or loaded before counting
+    calls: list[str] = []
+
+    def counted(text: str, scale_max: int = 5) -> int | None:
+        calls.append(text)
+        return scoring.extract_rating(text, scale_max)
+
+    monkeypatch.setattr(analysis, "extract_rating", counted)
+    monkeypatch.setattr(reader, "extract_rating", counted)
+    result = analyze("2 - my badge still does not open the side door")
+    assert result.rating == 2
+    assert len(calls) == 1
+
+
+def test_analyze_low_rating_on_ten_points_weighs_like_on_five() -> None:
+    # The reader's rating features are a share of the survey's scale: 8 of 10 reads as 4 of 5.
+    model = reader.current()
+    on_ten = model.features(["good week"], [reader.Rated(8, 10)]).toarray()
+    on_five = model.features(["good week"], [reader.Rated(4, 5)]).toarray()
+    assert (on_ten == on_five).all()

@@ -138,6 +138,47 @@ def test_about_messages_keeps_a_model_from_reading_a_bare_quit_as_an_opt_out() -
     assert about_messages("stop texting me")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "take me off the weekend list, I only signed up for weekdays",
+        "please remove me from the Saturday list",
+        "remove me from the night shift list",
+    ],
+)
+def test_classify_roster_list_is_not_an_opt_out(text: str) -> None:
+    # A list of shifts is not our messages: a false opt-out silences someone who wants to talk.
+    assert classify(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "please quit sending me these",
+        "Don't send me these anymore.",
+        "don't send me these anymore, I moved away",
+        "unsub",
+        "ya no trabajo con ustedes, no me sigan mandando esto",
+        "paren de mandarme esto",
+    ],
+)
+def test_classify_plain_requests_in_words_seen_in_held_out_writers_opt_out(text: str) -> None:
+    assert classify(text) is Keyword.OPT_OUT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "take me off the float list please, i've been floated 5 times",
+        "stop sending me to site 4",
+        "don't send me to nights",
+        "no me manden a la planta de Ontario",
+    ],
+)
+def test_classify_requests_about_shifts_and_sites_are_not_opt_outs(text: str) -> None:
+    assert classify(text) is None
+
+
 def _wide(text: str) -> str:
     """The full-width forms of ASCII letters, as some phone keyboards type them."""
     return "".join(chr(ord(c) + 0xFEE0) for c in text)

@@ -125,3 +125,21 @@ def test_packaged_rules_leave_look_alikes_alone(text: str) -> None:
 
 def test_packaged_rules_use_known_categories() -> None:
     assert {rule.category for rule in ruleset().rules} <= set(CATEGORIES) - {"none"}
+
+
+@pytest.mark.parametrize(
+    ("text", "caught"),
+    [
+        ("the manager touched me inappropriately", True),
+        ("2. guy on the line grabbed my butt in the cooler", True),
+        ("el supervisor me manoseó en la bodega", True),
+        ("me tocó las nalgas al pasar", True),
+        ("she grabbed me a coffee on the way in, sweet of her", False),
+        ("he touched my shoulder to get my attention", False),
+    ],
+)
+def test_ruleset_unwanted_sexual_touching_is_caught_and_look_alikes_are_not(
+    text: str, caught: bool
+) -> None:
+    found = ruleset().scan(text)
+    assert (found is not None and found[0].id == "sexual-touching") is caught

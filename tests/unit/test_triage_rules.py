@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from surveys.triage import baseline_drop, is_low
+from surveys.scoring import is_low
+from surveys.triage import baseline_drop
 
 
 @pytest.mark.parametrize(
