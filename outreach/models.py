@@ -154,11 +154,6 @@ class Direction(StrEnum):
     OUTBOUND = "outbound"
 
 
-# messages.id is a 32-bit integer on PostgreSQL: an id from outside (a callback's ?m=, an
-# event's message_id, an unsubscribe token) beyond it names no message and must not be queried.
-MESSAGE_ID_MAX = 2**31 - 1
-
-
 class MessageStatus(StrEnum):
     """Where a message stands: ours before the provider has it, then the providers' own words
     (Twilio's message statuses, SendGrid's events), then ours again for what never went."""
@@ -182,6 +177,11 @@ class MessageStatus(StrEnum):
     LOST = "lost"  # ours: the provider never took it (see outreach.recovery)
     SUPPRESSED = "suppressed"  # ours: consent said no when its turn came
     READ = "read"
+
+
+# messages.id is a 32-bit integer on PostgreSQL: an id from outside (a callback's ?m=, an
+# event's message_id, an unsubscribe token) beyond it names no message and must not be queried.
+MESSAGE_ID_MAX = 2**31 - 1
 
 
 class Message(Base):

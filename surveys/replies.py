@@ -28,11 +28,11 @@ from outreach import consent
 from outreach.delivery import advance_invitation
 from outreach.email_inbox import reply_text
 from outreach.models import Channel, Contractor, Direction, Invitation, InvitationStatus, Message
-from surveys import language, must_catch, rules, triage
+from surveys import language, triage
 from surveys.analysis import Analysis, analyze
 from surveys.categories import Category
 from surveys.models import Response
-from surveys.scoring import extract_rating, is_low
+from surveys.scoring import extract_rating
 from surveys.triage import ANSWER_WINDOW
 
 log = logging.getLogger(__name__)
@@ -214,9 +214,7 @@ def process_message(session: Session, message_id: int) -> Response | None:
         session.add(response)
 
     known = contractor.language if contractor is not None else None
-    analysis = _analyze(
-        response.text, parts, response.scale_max, known, must_catch.in_force(session)
-    )
+    analysis = _analyze(response.text, parts, response.scale_max, known)
     _record(response, analysis, match, message)
     if contractor is not None:
         _learn_language(contractor, text)
@@ -244,18 +242,16 @@ def _earlier_texts(session: Session, response_id: int) -> list[str]:
     )
 
 
-def _analyze(
-    text: str, parts: list[str], scale_max: int, known: str | None, in_force: rules.Ruleset
-) -> Analysis:
+def _analyze(text: str, parts: list[str], scale_max: int, known: str | None) -> Analysis:
     """Read the whole answer; when it was sent in pieces, a rating sent on its own ("4", then
     "timecard is late") counts even if the joined text reads differently."""
-    analysis = analyze(text, scale_max, known, must_catch=in_force)
+    analysis = analyze(text, scale_max, known)
     if analysis.rating is not None or len(parts) < 2:
         return analysis
     for part in parts:
         rating = extract_rating(part, scale_max)
         if rating is not None:
-            low = is_low(rating, scale_max)
+            low = triage.is_low(rating, scale_max)
             cues = (*analysis.cues, f"rating from its own text: {rating} of {scale_max}")
             return replace(analysis, rating=rating, negative=analysis.negative or low, cues=cues)
     return analysis
@@ -328,8 +324,8 @@ def is_flagged(
     undecodable: bool = False,
 ) -> bool:
     """Whether a reply goes to the staff inbox of flagged replies: a problem, a negative tone or
-    quit intent read in it, a sender we do not know, a reader unsure of itself, or parts of an
-    email no charset could read. The worker and the demo history both ask here."""
+    quit intent read in it, a sender we do not know, a reader unsure of itself, or an email
+    part no charset could read. The worker and the demo history both ask here."""
     return bool(
         analysis.negative
         or analysis.category != Category.NONE

@@ -15,9 +15,9 @@ from werkzeug.test import TestResponse
 
 from core.clock import now
 from core.config import Settings
-from outreach.channels.sendgrid_email import sandbox_event_key
 from outreach.channels.twilio_sms import SANDBOX_ACCOUNT_SID
-from sandbox.sendgrid_api import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_events
+from sandbox import event_key, sign_events
+from sandbox.sendgrid_api import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 SMS_PATH = "/webhooks/twilio/sms"
 STATUS_PATH = "/webhooks/twilio/status"
@@ -133,7 +133,7 @@ def post_events(
     key the app derives in development and tests)."""
     stamp = stamp if stamp is not None else str(int(now().timestamp()))
     if signature is None:
-        signature = sign_events(sandbox_event_key(settings.twilio_auth_token), stamp, body)
+        signature = sign_events(event_key(settings.twilio_auth_token), stamp, body)
     return client.post(
         EVENTS_PATH,
         data=body,
