@@ -27,9 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import redis  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
-from core import migrate  # noqa: E402
+from benchmarks.databases import reset  # noqa: E402
 from core.app import import_models  # noqa: E402
 from core.db import db  # noqa: E402
 from core.queue import Drain, EmbeddedRedis, queues  # noqa: E402
@@ -40,16 +40,6 @@ from outreach.schedule import local_today, plan_invitations  # noqa: E402
 SEED_CHUNK = 50_000  # seeding a million contractors at once would dwarf what planning uses
 
 ZONES = ["America/New_York", "America/Chicago", "America/Los_Angeles", "Pacific/Honolulu"]
-
-
-def _reset(url: str) -> None:
-    if url.startswith("postgresql"):
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    migrate.upgrade(url)
 
 
 def _seed(count: int) -> None:
@@ -140,7 +130,7 @@ def main() -> int:
             for round_ in range(args.rounds):
                 url = args.database_url or f"sqlite:///{tmp}/fanout-{size}-{round_}.sqlite3"
                 db.dispose()
-                _reset(url)
+                reset(url)
                 db.configure(url)
                 _seed(size)
                 connection.flushall()

@@ -35,9 +35,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rq import Worker  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
-from core import migrate  # noqa: E402
+from benchmarks.databases import reset  # noqa: E402
 from core.app import import_models  # noqa: E402
 from core.config import SANDBOX_TWILIO_AUTH_TOKEN, Settings  # noqa: E402
 from core.db import db  # noqa: E402
@@ -49,16 +49,6 @@ from outreach.models import Contractor, Invitation, InvitationStatus, Survey  # 
 from sandbox.server import Sandbox  # noqa: E402
 
 UNPACED = 100_000.0  # segments per second: never the limit here
-
-
-def _reset(url: str) -> None:
-    if url.startswith("postgresql"):
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    migrate.upgrade(url)
 
 
 def _seed(count: int) -> None:
@@ -162,7 +152,7 @@ def _round(
 ) -> tuple[float, list[tuple[float, int]]]:
     """Seconds from the nudge until every invitation has gone, and what the sandbox saw."""
     db.dispose()
-    _reset(url)
+    reset(url)
     db.configure(url)
     _seed(count)
     sandbox.reset()

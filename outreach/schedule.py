@@ -13,7 +13,7 @@ from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
 from core.clock import now
-from core.db import insert_ignoring_duplicates
+from core.db import insert_rows_ignoring_duplicates
 from outreach.campaigns import Segment
 from outreach.models import Campaign, Contractor, Invitation, InvitationStatus, Survey
 
@@ -125,7 +125,6 @@ def plan_invitations(
         segments=_campaign_segments(session, by_survey, earliest),
         current=current,
     )
-    insert = insert_ignoring_duplicates(Invitation.__table__, session.get_bind().dialect.name)
     created, after = 0, 0
     while True:
         contractors = session.execute(
@@ -148,9 +147,7 @@ def plan_invitations(
         # What exists already is skipped here, so the count is exact; the insert still
         # ignores duplicates, should two ticks ever race.
         rows = plan.rows(contractors, _existing(session, by_survey, earliest, first, after))
-        if rows:
-            session.execute(insert, rows)
-            created += len(rows)
+        created += insert_rows_ignoring_duplicates(session, Invitation.__table__, rows)
 
 
 @dataclass(frozen=True)
