@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session
 
+from core.db import insert_rows_ignoring_duplicates
 from outreach import schedule
 from outreach.campaigns import CampaignError, Segment, create_campaign
 from outreach.delivery import sendable_invitation_ids
@@ -264,3 +265,36 @@ def test_plan_invitations_large_roster_is_planned_in_bounded_chunks_skipping_exi
     assert len(inserts) == 1  # only the chunk that had something new
     planned = session.scalars(select(Invitation.contractor_id)).all()
     assert sorted(planned) == sorted(c.id for c in contractors)
+
+
+def test_insert_rows_ignoring_duplicates_skips_existing_keys_and_counts_the_new(
+    session: Session, clock: FrozenClock
+) -> None:
+    """Two ticks racing: rows already there are skipped without an error, and the count is
+    of the rows that went in (PostgreSQL's COPY path counts exactly; SQLite counts offered)."""
+    survey = make_survey(session, onboarding_days=[3])
+    first = make_contractor(session, start_date=date(2026, 2, 27))
+    make_contractor(session, start_date=date(2026, 2, 27))
+    session.commit()
+    assert plan_invitations(session, [survey]) == 2
+    session.commit()
+    existing = session.scalars(select(Invitation).where(Invitation.contractor_id == first.id)).one()
+    row = {
+        "survey_id": survey.id,
+        "contractor_id": first.id,
+        "due_on": existing.due_on,
+        "status": "scheduled",
+        "channel": "sms",
+        "reply_token": "a-fresh-token",
+        "reminder_count": 0,
+        "send_attempts": 0,
+        "created_at": clock.current,
+        "expires_at": existing.expires_at,
+    }
+    fresh = dict(row, due_on=existing.due_on + timedelta(days=1), reply_token="another-token")
+    added = insert_rows_ignoring_duplicates(session, Invitation.__table__, [row, fresh])
+    session.commit()
+    assert added == (1 if session.get_bind().dialect.name == "postgresql" else 2)
+    tokens = set(session.scalars(select(Invitation.reply_token)))
+    assert "another-token" in tokens and "a-fresh-token" not in tokens
+    assert session.scalar(select(func.count()).select_from(Invitation)) == 3
