@@ -15,11 +15,11 @@ def test_migrations_match_models_with_no_difference(app) -> None:  # type: ignor
         assert compare_metadata(context, Base.metadata) == []
 
 
-def test_migration_0004_moves_a_waiting_staff_message_schedule_into_its_columns(
+def test_migration_0005_moves_a_waiting_staff_message_schedule_into_its_columns(
     tmp_path: Path,
 ) -> None:
     url = f"sqlite:///{tmp_path / 'upgrade.sqlite3'}"
-    migrate.upgrade(url, "0003")
+    migrate.upgrade(url, "0004")
     engine = create_engine(url)
     payload = {"staff_user_id": 1, "not_before": "2026-03-02T15:01:00+00:00", "attempts": 2}
     with engine.begin() as connection:
