@@ -14,6 +14,7 @@ this script may empty (its schema is dropped and rebuilt for each size).
 from __future__ import annotations
 
 import argparse
+import resource
 import secrets
 import statistics
 import sys
@@ -36,6 +37,8 @@ from outreach import delivery  # noqa: E402
 from outreach.models import Contractor, Invitation, Survey  # noqa: E402
 from outreach.schedule import local_today, plan_invitations  # noqa: E402
 
+SEED_CHUNK = 50_000  # seeding a million contractors at once would dwarf what planning uses
+
 ZONES = ["America/New_York", "America/Chicago", "America/Los_Angeles", "Pacific/Honolulu"]
 
 
@@ -55,7 +58,7 @@ def _seed(count: int) -> None:
                 pulse_every_days=30,
             )
         )
-        rows = []
+        rows: list[dict[str, object]] = []
         for n in range(count):
             zone = ZONES[n % len(ZONES)]
             rows.append(
@@ -74,7 +77,11 @@ def _seed(count: int) -> None:
                     "updated_at": now,
                 }
             )
-        session.execute(Contractor.__table__.insert(), rows)
+            if len(rows) == SEED_CHUNK:
+                session.execute(Contractor.__table__.insert(), rows)
+                rows.clear()
+        if rows:
+            session.execute(Contractor.__table__.insert(), rows)
 
 
 def _fanout() -> tuple[float, int]:
@@ -98,6 +105,11 @@ def _rpush(connection: redis.Redis, count: int) -> float:
     return elapsed
 
 
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory so far (Linux reports kilobytes)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
@@ -106,7 +118,10 @@ def main() -> int:
     args = parser.parse_args()
     import_models()
 
-    print(f"{'contractors':>12} {'plan + ready s':>15} {'RPUSH pipeline s':>17} {'ratio':>7}")
+    print(
+        f"{'contractors':>12} {'plan + ready s':>15} {'RPUSH pipeline s':>17} {'ratio':>7}"
+        f" {'peak RSS MB':>12}"
+    )
     with tempfile.TemporaryDirectory() as tmp, EmbeddedRedis() as redis_server:
         queues.configure(redis_server.url)
         connection = redis.Redis.from_url(redis_server.url)
@@ -121,6 +136,7 @@ def main() -> int:
                 connection.flushall()
                 for drain in Drain.all:
                     drain.forget()
+                seeded_peak = _peak_rss_mb()
                 elapsed, created = _fanout()
                 with db.session() as session:
                     stored = session.scalar(select(func.count()).select_from(Invitation))
@@ -129,12 +145,19 @@ def main() -> int:
                 fanouts.append(elapsed)
                 pushes.append(_rpush(connection, size))
             fanout, push = statistics.median(fanouts), statistics.median(pushes)
-            print(f"{size:>12,} {fanout:>15.3f} {push:>17.3f} {fanout / push:>6.1f}x")
+            peak = _peak_rss_mb()
+            print(
+                f"{size:>12,} {fanout:>15.3f} {push:>17.3f} {fanout / push:>6.1f}x"
+                f" {peak:>12.0f}{'' if peak > seeded_peak else ' (seeding)'}"
+            )
         connection.close()
         queues.close()
     db.dispose()
     backend = "PostgreSQL" if args.database_url.startswith("postgresql") else "SQLite"
-    print(f"{backend}; median of {args.rounds} rounds; one nudge makes all the sends ready")
+    print(
+        f"{backend}; median of {args.rounds} rounds; one nudge makes all the sends ready; "
+        "peak RSS is the whole process's (seeding included when marked)"
+    )
     return 0
 
 

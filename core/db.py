@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import MetaData, Table, bindparam, create_engine, event
+from sqlalchemy import MetaData, Table, bindparam, create_engine, event, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -336,3 +336,44 @@ def insert_ignoring_duplicates(table: Any, dialect_name: str) -> Any:
 
         return sqlite_insert(table).on_conflict_do_nothing()
     raise NotImplementedError(f"no insert-or-ignore for {dialect_name}")
+
+
+def insert_rows_ignoring_duplicates(
+    session: Session, table: Any, rows: list[dict[str, Any]]
+) -> int:
+    """Insert many rows at once, skipping those whose unique key exists already. Returns how
+    many went in (on SQLite, how many were offered).
+
+    On PostgreSQL the rows travel by COPY into a scratch table dropped at commit and move over
+    in one INSERT ... SELECT: an executemany there costs one statement per row, which is most
+    of the time of planning a large roster.
+    """
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    if dialect != "postgresql":
+        session.execute(insert_ignoring_duplicates(table, dialect), rows)
+        return len(rows)
+    columns = list(rows[0])
+    if not set(columns) <= set(table.c.keys()):
+        raise ValueError(f"not columns of {table.name}: {set(columns) - set(table.c.keys())}")
+    names = ", ".join(columns)  # the table's own column names (checked above), never input
+    scratch = f"incoming_{table.name}"
+    session.execute(
+        text(
+            f"CREATE TEMP TABLE IF NOT EXISTS {scratch} ON COMMIT DROP AS "  # noqa: S608
+            f"SELECT {names} FROM {table.name} WITH NO DATA"
+        )
+    )
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY {scratch} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[column] for column in columns])
+    result = session.execute(
+        text(
+            f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {scratch} "  # noqa: S608
+            "ON CONFLICT DO NOTHING"
+        )
+    )
+    session.execute(text(f"TRUNCATE {scratch}"))
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -34,6 +34,8 @@ from limits.strategies import MovingWindowRateLimiter
 from core import metrics
 
 DEFAULT_MARGIN = 0.05  # seconds
+# How long before its slot a send takes its last look (see Pacer.acquire).
+LOOK_AHEAD = 0.05  # seconds
 _LOCK_SECONDS = 2.0
 
 
@@ -61,8 +63,10 @@ class Pacer:
         segments_per_second: float,
         *,
         margin: float = DEFAULT_MARGIN,
+        look_ahead: float = LOOK_AHEAD,
     ) -> None:
         self.redis = connection
+        self.look_ahead = look_ahead
         self.item = rate_item(segments_per_second)
         self.margin = margin
         self.storage = RedisStorage(
@@ -136,11 +140,22 @@ class Pacer:
         """
         deadline = time.monotonic() + timeout
         owed = max(segments, 1)
+        looked = False
         while owed:
             chunk = min(owed, self.item.amount)
             wait = self.room_in(sender, chunk)
-            if wait == 0.0 and owed == chunk and ready is not None and not ready():
-                return Turn.DECLINED
+            if looked and wait > self.look_ahead:
+                looked = False  # another worker took the slot: look again before the next
+            must_look = owed == chunk and ready is not None and not looked
+            # The last look runs while the slot is about to open, not after it opened: its
+            # database round trips would otherwise push this send, and through the moving
+            # window every later one, back by as long as they take.
+            if must_look and wait <= self.look_ahead:
+                assert ready is not None
+                if not ready():
+                    return Turn.DECLINED
+                looked = True
+                continue  # the look took time: measure the room again
             if wait == 0.0:
                 wait = self.try_acquire(sender, chunk)
                 if wait == 0.0:
@@ -150,6 +165,8 @@ class Pacer:
                 return Turn.TIMEOUT
             if while_waiting is not None:
                 while_waiting()
+            if must_look:
+                wait = max(wait - self.look_ahead, 0.001)  # wake in time for the last look
             time.sleep(wait)
         metrics.PACING_DELAY.observe(time.monotonic() - (deadline - timeout))
         return Turn.TAKEN

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
 from core.clock import now
-from core.db import insert_ignoring_duplicates
+from core.db import insert_rows_ignoring_duplicates
 from outreach.campaigns import Segment
 from outreach.models import Campaign, Contractor, Invitation, InvitationStatus, Survey
 
@@ -20,6 +21,7 @@ from outreach.models import Campaign, Contractor, Invitation, InvitationStatus, 
 HARD_START = time(8, 0)
 HARD_END = time(20, 0)
 DEFAULT_STALE_DAYS = 2
+PLAN_CHUNK = 20_000
 
 
 @lru_cache(maxsize=512)
@@ -97,9 +99,10 @@ def plan_invitations(
     """Create the invitations due now, by cadence and by campaign, for every active
     contractor. Safe to run again: existing ones are left as they are.
 
-    Built for a roster of 100,000: dates are worked out once per time zone, the due rule once
-    per survey, and the rows go to the database in one bulk insert that skips duplicates.
-    Returns the number of invitations created.
+    Built for a roster of a million: dates are worked out once per time zone, the due rule
+    once per survey, and the roster is read in chunks of PLAN_CHUNK contractors (by id), each
+    chunk's rows going to the database in one bulk insert that skips duplicates, so memory
+    stays the same whatever the roster's size. Returns the number of invitations created.
     """
     surveys = list(
         surveys
@@ -109,70 +112,96 @@ def plan_invitations(
     if not surveys:
         return 0
     current = now()
-    contractors = session.execute(
-        select(
-            Contractor.id,
-            Contractor.timezone,
-            Contractor.start_date,
-            Contractor.end_date,
-            Contractor.channel,
-            Contractor.client,
-            Contractor.account_manager,
-        ).where(Contractor.status == "active")
-    ).all()
-    if not contractors:
-        return 0
-    days_by_zone = _open_days({row.timezone for row in contractors}, current, stale_days)
+    active = Contractor.status == "active"
+    zones = set(session.scalars(select(Contractor.timezone).where(active).distinct()))
+    days_by_zone = _open_days(zones, current, stale_days)
     earliest = min((d for days in days_by_zone.values() for d, _ in days), default=None)
     if earliest is None:
         return 0
     by_survey = {survey.id: survey for survey in surveys}
-    cadences = [(survey.id, *_due_offsets(survey)) for survey in surveys]
-    segments = _campaign_segments(session, by_survey, earliest)
-    # What exists already is skipped here, so the count below is exact; the insert still
-    # ignores duplicates, should two ticks ever race.
-    seen = _existing(session, by_survey, earliest)
-    rows: list[dict[str, object]] = []
-    token = secrets.token_hex
-    for contractor_id, timezone, start, end, channel, client, manager in contractors:
-        for day, expires_at in days_by_zone[timezone]:
-            if day < start or (end is not None and day > end):
-                continue
-            offset = (day - start).days
-            due = [
-                survey_id
-                for survey_id, onboarding, last, every in cadences
-                if _cadence_due(offset, onboarding, last, every)
-            ]
-            due += [
-                survey_id
-                for survey_id, send_on, segment in segments
-                if send_on == day and segment.matches(client, manager, start, end, day)
-            ]
-            for survey_id in due:
-                key = (survey_id, contractor_id, day)
-                if key in seen:
-                    continue  # exists, or due by cadence and by campaign on one day: once
-                seen.add(key)
-                rows.append(
-                    {
-                        "survey_id": survey_id,
-                        "contractor_id": contractor_id,
-                        "due_on": day,
-                        "status": InvitationStatus.SCHEDULED.value,
-                        "channel": channel,
-                        "reply_token": token(8),
-                        "reminder_count": 0,
-                        "send_attempts": 0,
-                        "created_at": current,
-                        "expires_at": expires_at,
-                    }
-                )
-    if not rows:
-        return 0
-    stmt = insert_ignoring_duplicates(Invitation.__table__, session.get_bind().dialect.name)
-    session.execute(stmt, rows)
-    return len(rows)
+    plan = _Plan(
+        days_by_zone=days_by_zone,
+        cadences=[(survey.id, *_due_offsets(survey)) for survey in surveys],
+        segments=_campaign_segments(session, by_survey, earliest),
+        current=current,
+    )
+    created, after = 0, 0
+    while True:
+        contractors = session.execute(
+            select(
+                Contractor.id,
+                Contractor.timezone,
+                Contractor.start_date,
+                Contractor.end_date,
+                Contractor.channel,
+                Contractor.client,
+                Contractor.account_manager,
+            )
+            .where(active, Contractor.id > after)
+            .order_by(Contractor.id)
+            .limit(PLAN_CHUNK)
+        ).all()
+        if not contractors:
+            return created
+        first, after = contractors[0].id, contractors[-1].id
+        # What exists already is skipped here, so the count is exact; the insert still
+        # ignores duplicates, should two ticks ever race.
+        rows = plan.rows(contractors, _existing(session, by_survey, earliest, first, after))
+        created += insert_rows_ignoring_duplicates(session, Invitation.__table__, rows)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What decides a contractor's due invitations, worked out once per planning run."""
+
+    days_by_zone: Mapping[str, list[tuple[date, datetime]]]
+    cadences: list[tuple[int, frozenset[int], int, int | None]]
+    segments: list[tuple[int, date, Segment]]
+    current: datetime
+
+    def rows(
+        self,
+        # id, time zone, start, end, channel, client, account manager
+        contractors: Iterable[Row[int, str, date, date | None, str, str, str]],
+        seen: set[tuple[int, int, date]],
+    ) -> list[dict[str, object]]:
+        rows: list[dict[str, object]] = []
+        token = secrets.token_hex
+        for contractor_id, timezone, start, end, channel, client, manager in contractors:
+            for day, expires_at in self.days_by_zone[timezone]:
+                if day < start or (end is not None and day > end):
+                    continue
+                offset = (day - start).days
+                due = [
+                    survey_id
+                    for survey_id, onboarding, last, every in self.cadences
+                    if _cadence_due(offset, onboarding, last, every)
+                ]
+                due += [
+                    survey_id
+                    for survey_id, send_on, segment in self.segments
+                    if send_on == day and segment.matches(client, manager, start, end, day)
+                ]
+                for survey_id in due:
+                    key = (survey_id, contractor_id, day)
+                    if key in seen:
+                        continue  # exists, or due by cadence and by campaign on one day: once
+                    seen.add(key)
+                    rows.append(
+                        {
+                            "survey_id": survey_id,
+                            "contractor_id": contractor_id,
+                            "due_on": day,
+                            "status": InvitationStatus.SCHEDULED.value,
+                            "channel": channel,
+                            "reply_token": token(8),
+                            "reminder_count": 0,
+                            "send_attempts": 0,
+                            "created_at": self.current,
+                            "expires_at": expires_at,
+                        }
+                    )
+        return rows
 
 
 def _open_days(
@@ -202,10 +231,13 @@ def _campaign_segments(
 
 
 def _existing(
-    session: Session, by_survey: Mapping[int, Survey], earliest: date
+    session: Session, by_survey: Mapping[int, Survey], earliest: date, first: int, last: int
 ) -> set[tuple[int, int, date]]:
+    """Invitations already there for contractors ``first`` to ``last`` (ids) since ``earliest``."""
     existing = select(Invitation.survey_id, Invitation.contractor_id, Invitation.due_on).where(
-        Invitation.survey_id.in_(by_survey), Invitation.due_on >= earliest
+        Invitation.survey_id.in_(by_survey),
+        Invitation.due_on >= earliest,
+        Invitation.contractor_id.between(first, last),
     )
     return {
         (survey_id, contractor_id, due_on)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session
 
+from core.db import insert_rows_ignoring_duplicates
+from outreach import schedule
 from outreach.campaigns import CampaignError, Segment, create_campaign
 from outreach.delivery import sendable_invitation_ids
 from outreach.models import Invitation, Survey
@@ -227,3 +229,72 @@ def test_stale_days_sets_how_long_an_invitation_may_wait(
     invitation = session.scalars(select(Invitation)).one()
     # Local midnight three days after Monday 2 March, in Los Angeles (PST, UTC-8).
     assert invitation.expires_at == datetime(2026, 3, 5, 8, 0, tzinfo=UTC)
+
+
+def test_plan_invitations_large_roster_is_planned_in_bounded_chunks_skipping_existing(
+    session: Session, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A roster far larger than memory allows is read and inserted a chunk at a time; an
+    invitation that exists already, in any chunk, is not planned again."""
+    monkeypatch.setattr(schedule, "PLAN_CHUNK", 2)
+    survey = make_survey(session, onboarding_days=[3])
+    contractors = [
+        make_contractor(session, start_date=date(2026, 2, 27), timezone="America/New_York")
+        for _ in range(5)
+    ]
+    session.commit()
+    inserts: list[int] = []
+
+    def count_insert(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("INSERT INTO INVITATIONS"):
+            inserts.append(1)
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", count_insert)
+    try:
+        assert plan_invitations(session, [survey]) == 5
+        assert len(inserts) == 3  # a chunk (2 contractors) at a time, never the whole roster
+        session.execute(delete(Invitation).where(Invitation.contractor_id == contractors[3].id))
+        session.commit()
+        inserts.clear()
+        assert plan_invitations(session, [survey]) == 1  # only the one deleted
+        session.commit()
+        assert plan_invitations(session, [survey]) == 0
+    finally:
+        event.remove(engine, "before_cursor_execute", count_insert)
+    assert len(inserts) == 1  # only the chunk that had something new
+    planned = session.scalars(select(Invitation.contractor_id)).all()
+    assert sorted(planned) == sorted(c.id for c in contractors)
+
+
+def test_insert_rows_ignoring_duplicates_skips_existing_keys_and_counts_the_new(
+    session: Session, clock: FrozenClock
+) -> None:
+    """Two ticks racing: rows already there are skipped without an error, and the count is
+    of the rows that went in (PostgreSQL's COPY path counts exactly; SQLite counts offered)."""
+    survey = make_survey(session, onboarding_days=[3])
+    first = make_contractor(session, start_date=date(2026, 2, 27))
+    make_contractor(session, start_date=date(2026, 2, 27))
+    session.commit()
+    assert plan_invitations(session, [survey]) == 2
+    session.commit()
+    existing = session.scalars(select(Invitation).where(Invitation.contractor_id == first.id)).one()
+    row = {
+        "survey_id": survey.id,
+        "contractor_id": first.id,
+        "due_on": existing.due_on,
+        "status": "scheduled",
+        "channel": "sms",
+        "reply_token": "a-fresh-token",
+        "reminder_count": 0,
+        "send_attempts": 0,
+        "created_at": clock.current,
+        "expires_at": existing.expires_at,
+    }
+    fresh = dict(row, due_on=existing.due_on + timedelta(days=1), reply_token="another-token")
+    added = insert_rows_ignoring_duplicates(session, Invitation.__table__, [row, fresh])
+    session.commit()
+    assert added == (1 if session.get_bind().dialect.name == "postgresql" else 2)
+    tokens = set(session.scalars(select(Invitation.reply_token)))
+    assert "another-token" in tokens and "a-fresh-token" not in tokens
+    assert session.scalar(select(func.count()).select_from(Invitation)) == 3
