@@ -51,6 +51,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/webhook_ingest.py
 	$(BIN)/python benchmarks/triage_eval.py
 	$(BIN)/python benchmarks/fanout.py
+	$(BIN)/python benchmarks/reply_throughput.py
+	$(BIN)/python benchmarks/send_throughput.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
