@@ -102,7 +102,20 @@ def _add_context(record: logging.LogRecord) -> None:
 
         job = get_current_job()  # a job run in-process (RQ's SimpleWorker)
         job_id = job.id if job is not None else None
-    record.request_id, record.job_id = request_id, job_id
+    # Under a private name: a caller (RQ among them) may pass its own ``job_id`` in ``extra``,
+    # and logging refuses an ``extra`` key the record already has.
+    record._context_ids = (request_id, job_id)
+
+
+def context_ids(record: logging.LogRecord) -> dict[str, str]:
+    """The record's request and job ids: what the caller passed, else what we know."""
+    known = getattr(record, "_context_ids", (None, None))
+    ids = {}
+    for name, fallback in zip(("request_id", "job_id"), known, strict=True):
+        value = getattr(record, name, None) or fallback
+        if value:
+            ids[name] = str(value)
+    return ids
 
 
 def current_request_id() -> str | None:
@@ -129,6 +142,7 @@ class JsonFormatter(logging.Formatter):
         for key, value in record.__dict__.items():
             if key not in _STANDARD and value is not None and not key.startswith("_"):
                 line[key] = value if isinstance(value, (int, float, bool)) else str(value)
+        line.update(context_ids(record))
         if record.exc_info and not record.exc_text:
             record.exc_text = redact(self.formatException(record.exc_info))
         if record.exc_text:
@@ -143,8 +157,7 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s%(context)s %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        ids = [getattr(record, "request_id", None), getattr(record, "job_id", None)]
-        record.context = "".join(f" [{i}]" for i in ids if i)
+        record.context = "".join(f" [{i}]" for i in context_ids(record).values())
         return super().format(record)
 
 

@@ -105,7 +105,7 @@ def test_survey_spanish_text_written_in_the_form_goes_to_a_spanish_contractor(
     staff = signed_in(live.app.test_client(), admin.email, DEFAULT_STAFF_PASSWORD)
     assert staff.post(f"/staff/surveys/{survey.id}", **form).status_code == 303
 
-    Queue("default", connection=live.redis).enqueue("surveys.jobs.tick")
+    Queue("default", connection=live.redis).enqueue("outreach.tick.tick")
     live.work()
 
     [sent] = live.sandbox.sms()

@@ -134,3 +134,18 @@ def test_text_log_line_shows_the_request_id_in_brackets() -> None:
         text = _written(logs.TextFormatter(), lambda logger: logger.warning("stored"))
 
     assert " WARNING pulse.test.format [req-9] stored" in text
+
+
+def test_log_call_passing_its_own_job_id_in_extra_is_written_with_it() -> None:
+    # RQ logs a failed job with extra={"job_id": ...}: the record must take it, not raise.
+    def emit(logger: logging.Logger) -> None:
+        running = logs.current_job_id.set("job-42")
+        try:
+            logger.error("job failed", extra={"job_id": "job-7"})
+        finally:
+            logs.current_job_id.reset(running)
+
+    line = json.loads(_written(logs.JsonFormatter(), emit))
+
+    assert line["message"] == "job failed"
+    assert line["job_id"] == "job-7"
