@@ -26,7 +26,7 @@ from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from surveys import corpus, reader  # noqa: E402
+from surveys import corpus, reader, reader_training  # noqa: E402
 from surveys.analysis import analyze  # noqa: E402
 from surveys.corpus import Example, Split  # noqa: E402
 from surveys.evaluation import Score  # noqa: E402
@@ -72,10 +72,10 @@ def by_origin(rows: Sequence[Example], settings: reader.Settings, show_errors: b
     for origin in origins:
         others = [e for e in rows if e.origin != origin]
         held = [e for e in rows if e.origin == origin]
-        fitted = reader.fit([e for e in others if e.split is Split.TRAIN], settings)
+        fitted = reader_training.fit([e for e in others if e.split is Split.TRAIN], settings)
         tune = [e for e in others if e.split is Split.DEV]
-        fitted.thresholds = reader.choose_thresholds(fitted, tune)
-        fitted.biases = reader.choose_biases(fitted, tune)
+        fitted.thresholds = reader_training.choose_thresholds(fitted, tune)
+        fitted.biases = reader_training.choose_biases(fitted, tune)
         mine: dict[str, Score] = {}
         measure(fitted, held, mine, errors)
         for lang, score in mine.items():
@@ -122,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     train = loaded.split(Split.TRAIN)
     dev = loaded.split(Split.DEV)
     started = time.perf_counter()
-    fitted = reader.fit(train, settings)
+    fitted = reader_training.fit(train, settings)
     print(
         f"settings {settings}; fitted on {len(train)} train rows in "
         f"{time.perf_counter() - started:.0f}s; dev {len(dev)} rows"
@@ -131,8 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     errors: list[str] = []
     a, b = halves(dev)
     for choose_on, measure_on in ((a, b), (b, a)):
-        fitted.thresholds = reader.choose_thresholds(fitted, choose_on)
-        fitted.biases = reader.choose_biases(fitted, choose_on)
+        fitted.thresholds = reader_training.choose_thresholds(fitted, choose_on)
+        fitted.biases = reader_training.choose_biases(fitted, choose_on)
         print(
             f"  chosen on {len(choose_on)}: thresholds "
             f"{ {k: round(v, 3) for k, v in fitted.thresholds.items()} }"

@@ -31,14 +31,13 @@ version. :func:`current` loads one per process.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,10 +49,8 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from outreach.keywords import about_messages
 from surveys import sentiment
 from surveys.categories import CATEGORIES, Category
-from surveys.corpus import Example, Split
 from surveys.scoring import LOW_SHARE, extract_rating, is_low
 
 log = logging.getLogger(__name__)
@@ -279,65 +276,6 @@ class Reader:
         return tuple(names[words.indices[i]] for i in order if weights[i] > 0)
 
 
-# -- training ---------------------------------------------------------------------------------
-
-
-# Every word, one letter ones too: "a 4", "y", "q" (Spanish SMS for "que") carry meaning.
-_WORDS_AND_LETTERS = r"(?u)\b\w+\b"
-
-
-def _vectorizers(settings: Settings) -> tuple[TfidfVectorizer, TfidfVectorizer]:
-    common = {"sublinear_tf": True, "strip_accents": "unicode", "min_df": settings.min_df}
-    words = TfidfVectorizer(
-        ngram_range=settings.word_ngrams, token_pattern=_WORDS_AND_LETTERS, **common
-    )
-    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=settings.char_ngrams, **common)
-    return words, chars
-
-
-def _labels(examples: Sequence[Example], name: str) -> np.ndarray:
-    if name == "safety":
-        # Its own yes/no model: someone's safety is worth a threshold of its own, chosen for
-        # recall, and a yes/no model ranks "is anyone in danger?" better than eight-way odds.
-        return np.asarray([e.category == Category.SAFETY_HARASSMENT for e in examples])
-    return np.asarray([bool(getattr(e, name)) for e in examples])
-
-
-def fit(
-    examples: Sequence[Example],
-    settings: Settings,
-    thresholds: dict[str, float] | None = None,
-    weights: Sequence[float] | None = None,
-) -> Reader:
-    """A reader fitted on ``examples`` (thresholds 0.5 unless given)."""
-    texts = [e.text for e in examples]
-    prepared = [prepare(t) for t in texts]
-    words, chars = _vectorizers(settings)
-    blocks = [words.fit_transform(prepared), chars.fit_transform(prepared)]
-    if settings.dense:
-        blocks.append(sparse.csr_matrix(_dense(texts, prepared, None)))
-    x = sparse.hstack(blocks, format="csr")
-    w = None if weights is None else np.asarray(weights)
-    category_model = LogisticRegression(
-        C=settings.C_category, class_weight="balanced", max_iter=3000
-    )
-    category_model.fit(x, [e.category for e in examples], sample_weight=w)
-    binary_models = {}
-    for name in BINARY:
-        model = LogisticRegression(C=settings.C_binary, class_weight="balanced", max_iter=3000)
-        model.fit(x, _labels(examples, name), sample_weight=w)
-        binary_models[name] = model
-    return Reader(
-        version="unversioned",
-        settings=settings,
-        words=words,
-        chars=chars,
-        category_model=category_model,
-        binary_models=binary_models,
-        thresholds=dict(thresholds or dict.fromkeys(BINARY, 0.5)),
-    )
-
-
 def _most_likely(
     categories: dict[str, float], biases: dict[str, float], safety_floor: float | None = None
 ) -> str:
@@ -347,160 +285,6 @@ def _most_likely(
         CATEGORIES,
         key=lambda c: float(np.log(categories[c] + 1e-9)) + biases.get(c, 0.0),
     )
-
-
-_BIAS_STEPS = tuple(float(b) for b in np.round(np.linspace(-2.0, 2.0, 21), 2))
-
-
-def choose_biases(reader: Reader, dev: Sequence[Example]) -> dict[str, float]:
-    """Per-category biases that give the best macro-F1 on ``dev`` while safety recall stays
-    at ``settings.safety_recall`` or above: coordinate ascent over a fixed grid, so
-    deterministic.
-
-    Why: class weights make the model's odds comparable, not its mistakes equally costly;
-    a missed safety report costs more than any other miss.
-    """
-    x = reader.features([e.text for e in dev])
-    classes = [str(c) for c in reader.category_model.classes_]
-    probabilities = reader.category_model.predict_proba(x)
-    logp = np.log(probabilities + 1e-9)
-    truth = np.asarray([e.category for e in dev])
-    present = sorted(set(truth))
-    floor = reader._safety_floor()
-    floored = (
-        probabilities[:, classes.index(Category.SAFETY_HARASSMENT)] >= floor
-        if floor is not None
-        else np.zeros(len(dev), dtype=bool)
-    )
-
-    def objective(bias: np.ndarray) -> float:
-        predicted = np.asarray(classes)[(logp + bias).argmax(axis=1)]
-        predicted[floored] = Category.SAFETY_HARASSMENT
-        f1s = []
-        for c in present:
-            tp = float(((predicted == c) & (truth == c)).sum())
-            fp = float(((predicted == c) & (truth != c)).sum())
-            fn = float(((predicted != c) & (truth == c)).sum())
-            f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-        safe = truth == Category.SAFETY_HARASSMENT
-        recall = float((predicted[safe] == Category.SAFETY_HARASSMENT).mean()) if safe.any() else 1
-        shortfall = max(0.0, reader.settings.safety_recall - recall)
-        return float(np.mean(f1s)) - 10 * shortfall
-
-    bias = np.zeros(len(classes))
-    best = objective(bias)
-    for _ in range(3):
-        for k in range(len(classes)):
-            for step in _BIAS_STEPS:
-                trial = bias.copy()
-                trial[k] = step
-                score = objective(trial)
-                if score > best + 1e-9:
-                    best, bias = score, trial
-    return {c: float(b) for c, b in zip(classes, bias, strict=True)}
-
-
-def choose_thresholds(reader: Reader, dev: Sequence[Example]) -> dict[str, float]:
-    """Per label, the threshold that meets its recall goal on ``dev`` (see RECALL_GOALS)."""
-    x = reader.features([e.text for e in dev])
-    chosen = {}
-    for name, goal in RECALL_GOALS.items():
-        if name == Category.SAFETY_HARASSMENT:
-            goal = reader.settings.safety_recall
-        if name in reader.binary_models:
-            scores = reader.binary_models[name].predict_proba(x)[:, 1]
-            truth = _labels(dev, name)
-        else:
-            column = list(reader.category_model.classes_).index(name)
-            scores = reader.category_model.predict_proba(x)[:, column]
-            truth = np.asarray([e.category == name for e in dev])
-        if name == "opt_out":
-            # Only replies the model's opt-out can reach count: analysis honours it for a
-            # reply about our messages that reports no problem.
-            reachable = np.asarray(
-                [e.category == Category.NONE and about_messages(e.text) for e in dev]
-            )
-            chosen[name] = _no_false_positive(
-                scores[reachable], truth[reachable], reader.settings.opt_out_min
-            )
-        else:
-            chosen[name] = _threshold(scores, truth, goal)
-    return chosen
-
-
-def _threshold(scores: np.ndarray, truth: np.ndarray, recall_goal: float | None) -> float:
-    candidates = np.unique(np.round(scores, 4))
-    best, best_f1 = 0.5, -1.0
-    positives = truth.sum()
-    if not positives:
-        return 0.5
-    for t in candidates[::-1]:  # from the strictest down
-        predicted = scores >= t
-        tp = (predicted & truth).sum()
-        recall = tp / positives
-        precision = tp / predicted.sum() if predicted.sum() else 0.0
-        if recall_goal is not None and recall >= recall_goal:
-            return float(min(t, 0.5))  # never stricter than even odds
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        if f1 > best_f1:
-            best, best_f1 = float(t), f1
-    return best
-
-
-def _no_false_positive(scores: np.ndarray, truth: np.ndarray, lowest: float = 0.5) -> float:
-    # A false opt-out silences a contractor who wanted to be heard: above every non-opt-out
-    # reply seen on dev, and never below even odds.
-    highest_wrong = scores[~truth].max() if (~truth).any() else 0.0
-    return float(max(lowest, min(0.98, highest_wrong + 0.02)))
-
-
-def version_of(examples: Iterable[Example], settings: Settings, weights: Iterable[float]) -> str:
-    digest = hashlib.sha256(repr((FORMAT, sklearn.__version__, settings)).encode())
-    for example, weight in zip(examples, weights, strict=True):
-        digest.update(
-            repr((example.text, example.category, example.negative, example.quit_intent)).encode()
-        )
-        digest.update(repr((example.opt_out, example.lang, weight)).encode())
-    return digest.hexdigest()[:12]
-
-
-def train(
-    corpus_examples: Sequence[Example],
-    corrections: Sequence[Example] = (),
-    settings: Settings | None = None,
-) -> Reader:
-    """Fit on train, choose thresholds on dev, then refit on train + dev + corrections.
-
-    The test split is only measured (:mod:`surveys.model_card`), never used here.
-    """
-    settings = settings or Settings()
-    train_rows = [e for e in corpus_examples if e.split is Split.TRAIN]
-    dev_rows = [e for e in corpus_examples if e.split is Split.DEV]
-    test_words = {e.text.casefold() for e in corpus_examples if e.split is Split.TEST}
-    corrections = [c for c in corrections if c.text.casefold() not in test_words]
-    first = fit(train_rows, settings)
-    thresholds = choose_thresholds(first, dev_rows)
-    first.thresholds = thresholds  # the biases are chosen around the safety floor
-    biases = choose_biases(first, dev_rows)
-    final_rows = [*train_rows, *dev_rows, *corrections]
-    weights = [1.0] * (len(train_rows) + len(dev_rows)) + [CORRECTION_WEIGHT] * len(corrections)
-    reader = fit(final_rows, settings, thresholds, weights)
-    reader.biases = biases
-    reader.version = version_of(final_rows, settings, weights)
-    reader.card = {
-        "version": reader.version,
-        "format": FORMAT,
-        "sklearn": sklearn.__version__,
-        "settings": settings.__dict__,
-        "thresholds": thresholds,
-        "biases": biases,
-        "rows": {
-            "train": len(train_rows),
-            "dev": len(dev_rows),
-            "corrections": len(corrections),
-        },
-    }
-    return reader
 
 
 # -- artifacts --------------------------------------------------------------------------------
@@ -608,6 +392,7 @@ def _is_stale(reader: Reader) -> bool:
 
 def _build_from_corpus(where: Path) -> Reader:
     from surveys import corpus
+    from surveys.reader_training import train  # training builds on the reader defined here
 
     loaded = corpus.load()
     log.info("building the reader from the corpus (%d replies)", len(loaded.examples))

@@ -28,7 +28,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from core.clock import now
 from outreach import consent
 from outreach.delivery import advance_invitation
-from outreach.email_inbox import reply_text
+from outreach.email_text import reply_text
 from outreach.models import Channel, Contractor, Direction, Invitation, InvitationStatus, Message
 from surveys import language, must_catch, rules, triage
 from surveys.analysis import Analysis, analyze

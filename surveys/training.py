@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from surveys import corpus as corpus_module
 from surveys import reader as reader_module
+from surveys import reader_training
 from surveys.analysis import analyze
 from surveys.corpus import Corpus, Example, Split
 from surveys.evaluation import Score
@@ -92,7 +93,7 @@ def _cross_validated(
     for fold in range(folds):
         held = [examples[i] for i in order[fold::folds]]
         kept = [examples[i] for n, i in enumerate(order) if n % folds != fold]
-        candidate = reader_module.fit(kept, settings, thresholds)
+        candidate = reader_training.fit(kept, settings, thresholds)
         candidate.biases = biases
         candidate.version = f"cv{fold}"
         for lang, score in _measure(candidate, held).items():
@@ -127,7 +128,7 @@ def train(
     """Train, measure and save the reader; it becomes the current one for new processes."""
     loaded = loaded or corpus_module.load()
     staff = corrections(session) if session is not None else []
-    reader = reader_module.train(loaded.examples, staff)
+    reader = reader_training.train(loaded.examples, staff)
     reader.card["corpus"] = loaded.fingerprint()
     test = loaded.split(Split.TEST)
     learned_from = loaded.split(Split.TRAIN, Split.DEV)

@@ -28,7 +28,7 @@ from outreach.consent import Reach
 from outreach.delivery.protocol import Declined, call_provider
 from outreach.delivery.refusals import Decision, Verdict
 from outreach.delivery.statuses import REMINDABLE, advance_invitation, advance_invitation_row
-from outreach.email_inbox import thread_message_id
+from outreach.email_threads import thread_message_id
 from outreach.models import Channel as ChannelName
 from outreach.models import (
     Contractor,

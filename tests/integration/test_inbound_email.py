@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from core.db import db
 from outreach.consent import Reach, reach
-from outreach.email_inbox import thread_message_id
+from outreach.email_threads import thread_message_id
 from outreach.models import Invitation, Message, Survey
 from surveys.models import Alert, Response, Ticket
 from surveys.replies import ANSWER_WINDOW

@@ -8,16 +8,9 @@ from email.message import EmailMessage
 
 import pytest
 
-from outreach.email_inbox import (
-    BadInboundEmail,
-    InboundEmail,
-    decode,
-    html_to_text,
-    parse,
-    read_form,
-    reply_text,
-    thread_message_id,
-)
+from outreach.email_inbox import BadInboundEmail, InboundEmail, decode, parse, read_form
+from outreach.email_text import html_to_text, reply_text
+from outreach.email_threads import thread_message_id
 from tests.fixtures.email.inbound_parse import encode, fields, sample
 
 DOMAIN = "reply.example.com"
