@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Iterable
+
 from sqlalchemy import create_engine, text
 
 from core import migrate
@@ -16,3 +19,17 @@ def reset_database(url: str) -> None:
             connection.execute(text("CREATE SCHEMA public"))
         engine.dispose()
     migrate.upgrade(url)
+
+
+def stop_workers(procs: Iterable[subprocess.Popen[bytes]]) -> None:
+    """Stop the worker processes a benchmark started, once its figures are taken."""
+    procs = list(procs)
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            # RQ's pub/sub thread now and then keeps a stopping worker waiting.
+            proc.kill()
+            proc.wait()

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from rq import Worker  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from benchmarks import reset_database  # noqa: E402
+from benchmarks import reset_database, stop_workers  # noqa: E402
 from core.app import import_models  # noqa: E402
 from core.config import Settings  # noqa: E402
 from core.db import db  # noqa: E402
@@ -212,16 +212,7 @@ def _round(
             time.sleep(0.02)
         elapsed = time.perf_counter() - started
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                # RQ's pub/sub thread now and then keeps a stopping worker waiting; the
-                # figures are taken by then.
-                proc.kill()
-                proc.wait()
+        stop_workers(procs)
     with db.session() as session:
         failed = session.scalar(select(func.count()).where(Message.process_attempts > 0))
     if failed:

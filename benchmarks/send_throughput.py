@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from rq import Worker  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from benchmarks import reset_database  # noqa: E402
+from benchmarks import reset_database, stop_workers  # noqa: E402
 from core.app import import_models  # noqa: E402
 from core.config import SANDBOX_TWILIO_AUTH_TOKEN, Settings  # noqa: E402
 from core.db import db  # noqa: E402
@@ -199,14 +199,7 @@ def _round(
             time.sleep(0.02)
         elapsed = time.perf_counter() - started
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_workers(procs)
     sms = sandbox.sms()
     if len(sms) != count:
         raise SystemExit(f"the sandbox took {len(sms)} texts for {count} invitations")
