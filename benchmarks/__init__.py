@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from collections.abc import Iterable
+from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
@@ -19,6 +21,26 @@ def reset_database(url: str) -> None:
             connection.execute(text("CREATE SCHEMA public"))
         engine.dispose()
     migrate.upgrade(url)
+
+
+def start_workers(
+    logs: list[Path], env: dict[str, str], root: Path
+) -> list[subprocess.Popen[bytes]]:
+    """One real `flask --app wsgi worker` process per log file, run from ``root``."""
+    flask = Path(sys.executable).with_name("flask")
+    procs = []
+    for log in logs:
+        with log.open("ab") as out:
+            procs.append(
+                subprocess.Popen(
+                    [str(flask), "--app", "wsgi", "worker"],
+                    cwd=root,
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+    return procs
 
 
 def stop_workers(procs: Iterable[subprocess.Popen[bytes]]) -> None:

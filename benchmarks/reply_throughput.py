@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from rq import Worker  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from benchmarks import reset_database, stop_workers  # noqa: E402
+from benchmarks import reset_database, start_workers, stop_workers  # noqa: E402
 from core.app import import_models  # noqa: E402
 from core.config import Settings  # noqa: E402
 from core.db import db  # noqa: E402
@@ -173,20 +172,8 @@ def _round(
         TICK_SECONDS="3600",
         PYTHONPATH=str(ROOT),
     )
-    flask = Path(sys.executable).with_name("flask")
     logs = [Path(args.logs or tmp) / f"worker-{workers}-{n}.log" for n in range(workers)]
-    procs = []
-    for log in logs:
-        with log.open("ab") as out:
-            procs.append(
-                subprocess.Popen(
-                    [str(flask), "--app", "wsgi", "worker"],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )
-            )
+    procs = start_workers(logs, env, ROOT)
     urgent_seconds: float | None = None
     try:
         deadline = time.monotonic() + 60
