@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -63,7 +63,13 @@ def is_due(survey: Survey, start: date, end: date | None, day: date) -> bool:
     offset = (day - start).days
     if offset < 0 or (end is not None and day > end):
         return False
+    if _before_end_due(survey.days_before_end, end, day):
+        return True
     return _cadence_due(offset, *_due_offsets(survey))
+
+
+def _before_end_due(days_before_end: int | None, end: date | None, day: date) -> bool:
+    return days_before_end is not None and end is not None and (end - day).days == days_before_end
 
 
 def _cadence_due(offset: int, onboarding: frozenset[int], last: int, every: int | None) -> bool:
@@ -124,6 +130,7 @@ def plan_invitations(
         cadences=[(survey.id, *_due_offsets(survey)) for survey in surveys],
         segments=_campaign_segments(session, by_survey, earliest),
         current=current,
+        before_end=[(s.id, s.days_before_end) for s in surveys if s.days_before_end is not None],
     )
     created, after = 0, 0
     while True:
@@ -158,6 +165,8 @@ class _Plan:
     cadences: list[tuple[int, frozenset[int], int, int | None]]
     segments: list[tuple[int, date, Segment]]
     current: datetime
+    # (survey id, days before the assignment ends)
+    before_end: list[tuple[int, int]] = field(default_factory=list)
 
     def rows(
         self,
@@ -176,6 +185,11 @@ class _Plan:
                     survey_id
                     for survey_id, onboarding, last, every in self.cadences
                     if _cadence_due(offset, onboarding, last, every)
+                ]
+                due += [
+                    survey_id
+                    for survey_id, days in self.before_end
+                    if _before_end_due(days, end, day)
                 ]
                 due += [
                     survey_id

@@ -203,3 +203,13 @@ class PasswordChangeForm(ActionForm):
         render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField("Change password")
+
+
+class FlowForm(ActionForm):
+    # staff.flow_admin.check_flow is the one judge of what is valid.
+    flow = TextAreaField("Flow (JSON)", render_kw={"rows": 24, "spellcheck": "false"})
+
+
+class DryRunForm(ActionForm):
+    contractor = SelectField("Sample contractor", coerce=int, validate_choice=False)
+    answers = TextAreaField("Their answers, one a line", render_kw={"rows": 4})

@@ -20,6 +20,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -30,7 +31,7 @@ from outreach import consent
 from outreach.delivery import advance_invitation
 from outreach.email_text import reply_text
 from outreach.models import Channel, Contractor, Direction, Invitation, InvitationStatus, Message
-from surveys import language, must_catch, rules, triage
+from surveys import conversations, language, must_catch, rules, triage
 from surveys.analysis import Analysis, analyze
 from surveys.categories import Category
 from surveys.models import Response
@@ -425,16 +426,33 @@ def process_message(session: Session, message_id: int) -> Response | None:
 def _read(session: Session, message: Message, batch: _Batch) -> Response:
     text = message_text(message)
 
-    response: Response | None = None
     if message.channel == Channel.EMAIL:
         match = _match_email(session, message, batch)
     else:
         match = _match_sms(session, message, batch)
-        if match.contractor is not None:
-            response = batch.grouped_response(session, match.contractor.id, message)
     contractor = match.contractor
     if contractor is not None:
         message.contractor_id = contractor.id
+    return conversations.continue_or_answer(
+        session,
+        contractor.id if contractor else None,
+        partial(_read_into, session, message, batch, match, text),
+    )
+
+
+def _read_into(
+    session: Session,
+    message: Message,
+    batch: _Batch,
+    match: _Match,
+    text: str,
+    response: Response | None,
+) -> tuple[Response, Analysis, str]:
+    """Read ``message`` into ``response`` (an open conversation's), the answer it continues,
+    or a new one."""
+    contractor = match.contractor
+    if response is None and message.channel == Channel.SMS and contractor is not None:
+        response = batch.grouped_response(session, contractor.id, message)
 
     parts = [text]
     if response is not None:
@@ -475,7 +493,7 @@ def _read(session: Session, message: Message, batch: _Batch) -> Response:
         # words, which FCC 24-18 says to honour too ("by any reasonable means").
         consent.record_opt_out(session, message.from_address, Channel.SMS, source="plain_language")
     triage.apply(session, response, analysis, batch.memory)
-    return response
+    return response, analysis, text
 
 
 def _earlier_texts(session: Session, response_id: int) -> list[str]:

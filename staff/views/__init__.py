@@ -73,10 +73,13 @@ def nav_items(role: str) -> list[tuple[str, str]]:
         ("staff.needs_look", "Needs a look"),
         ("staff.contractors", "Contractors"),
         ("staff.dashboard", "Dashboard"),
+        ("staff.nps_report", "NPS"),
+        ("staff.tasks", "Tasks"),
     ]
     if role == Role.ADMIN:
         items += [
             ("staff.surveys", "Surveys"),
+            ("staff.flows", "Flows"),
             ("staff.reader_page", "Reader"),
             ("staff.reading_rules_page", "Reading rules"),
             ("staff.users", "Users"),
@@ -185,6 +188,7 @@ from staff.views import (  # noqa: E402
     care,
     contractors,
     dashboard,
+    flows,
     replies,
     rules,
     support,
@@ -197,6 +201,7 @@ __all__ = [
     "care",
     "contractors",
     "dashboard",
+    "flows",
     "replies",
     "rules",
     "support",
