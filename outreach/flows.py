@@ -196,7 +196,7 @@ def _step(key: str, raw: Any) -> Step:
     if not isinstance(raw, Mapping):
         raise FlowError(where, "a step is an object with kind, text and branches")
     try:
-        kind = StepKind(raw.get("kind"))
+        kind = StepKind(str(raw.get("kind")))
     except ValueError:
         raise FlowError(f"{where}.kind", f"use one of {', '.join(StepKind)}") from None
     options = tuple(str(o) for o in raw.get("options") or ())

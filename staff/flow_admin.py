@@ -116,7 +116,8 @@ def dry_run(session: Session, survey: Survey, contractor_id: int, answers: str) 
     lines = [DryRunLine("us", _render(flow.step(key).text_in(language), values, language))]
     for reply in replies:
         step = flow.step(key)
-        analysis = analyze(reply, step.scale()[1] if step.scale() else 5, language)
+        scale = step.scale()
+        analysis = analyze(reply, scale[1] if scale else 5, language)
         answer = read_answer(step, reply, analysis.category)
         move = decide(flow, key, answer, reasked=reasked)
         note = "fits the step" if answer.fits else "does not fit: kept as a comment"

@@ -187,7 +187,7 @@ def build(session: Session) -> NpsReport:
             .join(Contractor, Contractor.id == Response.contractor_id)
             .where(Invitation.survey_id.in_(ids), Response.rating.is_not(None))
         )
-        if 0 <= rating <= 10
+        if rating is not None and 0 <= rating <= 10
     ]
     detractors = [s for s in scores if s.score <= 6]
     return NpsReport(

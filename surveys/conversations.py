@@ -143,14 +143,14 @@ def _answer(
     language = conversation.contractor.language or "en"
     if move.kind == "reask":
         if _move(session, conversation, step=step.key, reasked=True, asked_at=now()):
-            _queue(session, conversation, move.text(flow, language), step.key)
+            _queue(session, conversation, move.text(flow, language) or "", step.key)
         return
     if move.task is not None:
         _make_task(session, conversation, response, move.task, answer)
     if move.kind == "step":
         asked = [*conversation.asked, move.goto]
         if _move(session, conversation, step=move.goto, reasked=False, asked=asked, asked_at=now()):
-            _queue(session, conversation, move.text(flow, language), move.goto)
+            _queue(session, conversation, move.text(flow, language) or "", move.goto)
         return
     if _close(session, conversation, ConversationStatus.CLOSED, ending=move.goto):
         ending = move.text(flow, language)
