@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from core.clock import now
 from core.config import INSTANCE_DIR
 from core.db import db
+from demo import flows as demo_flows
 from demo import history as demo_history
 from outreach.models import Channel, Contractor, Survey
 from outreach.schedule import local_today, zone
@@ -218,6 +219,10 @@ def seed_demo_command() -> None:
             for p in wake_players(session)
         ]
         history = seed_demo_history(session, survey)
+        care_id = session.scalars(
+            select(StaffUser.id).where(StaffUser.role == Role.CARE).order_by(StaffUser.id)
+        ).first()
+        flow_counts = demo_flows.seed_flows(session, care_id or 0)
     click.echo(f"demo: {created} contractors added, survey '{DEMO_SURVEY_KEY}'")
     click.echo(
         f"demo: play a contractor as {' or '.join(players)}: early afternoon where they are "
@@ -228,6 +233,10 @@ def seed_demo_command() -> None:
             f"demo: {demo_history.WEEKS} weeks of history: {history.contractors} contractors, "
             f"{history.replies} replies, {history.tickets} tickets, {history.alerts} alerts"
         )
+    click.echo(
+        f"demo: {flow_counts.added} survey flows added; {flow_counts.conversations} NPS "
+        f"conversations, {flow_counts.tasks} referral tasks (see /staff/nps, /staff/flows)"
+    )
     base = current_app.config["SETTINGS"].public_base_url
     for email, password in logins.items():
         click.echo(f"demo login: {email} / {password}  ({base}/staff/)")
