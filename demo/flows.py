@@ -8,6 +8,7 @@ import random
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -101,7 +102,9 @@ def _conversation(
     )
     session.add(invitation)
     session.flush()
-    answers = [{"step": "score", "text": str(score), "fits": True, "score": score}]
+    answers: list[dict[str, Any]] = [
+        {"step": "score", "text": str(score), "fits": True, "score": score}
+    ]
     asked = ["score"]
     follow_up = None
     if score <= 6:
@@ -115,7 +118,7 @@ def _conversation(
             answers.append({"step": follow_up[0], "text": follow_up[1], "fits": True})
         else:
             status = ConversationStatus.TIMED_OUT
-    text = "\n".join(a["text"] for a in answers)
+    text = "\n".join(str(a["text"]) for a in answers)
     response = Response(
         contractor_id=contractor.id,
         invitation_id=invitation.id,
