@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, or_, select, update
+from sqlalchemy import event, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from core import config
 from core.clock import now
-from core.db import insert_ignoring_duplicates
 from outreach import consent_texts
 from outreach.models import (
     Consent,
@@ -89,21 +88,25 @@ def history(session: Session, addresses: list[str]) -> list[ConsentEvent]:
 # --- the opt-in confirmation on first contact ---------------------------------------------
 
 
-def claim_confirmation(session: Session, address: str, channel: str, message_id: int) -> bool:
+def claim_confirmation(session: Session, address: str, message_id: int) -> bool:
     """Claim the address's one opt-in confirmation for outbound ``message_id``.
 
-    Compare-and-set: only the first claimant (or one after a message that never reached the
-    person) wins, so two sends racing for a first contact carry it once between them.
+    Only an address whose opt-in we recorded from the roster or a web form has one to get (a
+    START got its own reply; an address from before the consent log was surveyed already).
+    Compare-and-set: only the first claimant, or one after a message that never reached the
+    person, wins, so two sends racing for a first contact carry it once between them.
     """
-    session.execute(
-        insert_ignoring_duplicates(Consent.__table__, session.get_bind().dialect.name),
-        {"address": address, "channel": channel, "updated_at": now()},
+    opted_in = select(ConsentEvent.id).where(
+        ConsentEvent.address == address,
+        ConsentEvent.change == ConsentChange.OPT_IN,
+        ConsentEvent.source.in_([ConsentSource.ROSTER_IMPORT, ConsentSource.WEB_FORM]),
     )
     undelivered = select(Message.id).where(Message.status.in_(_NOT_DELIVERED))
     result = session.execute(
         update(Consent)
         .where(
             Consent.address == address,
+            opted_in.exists(),
             or_(
                 Consent.confirmation_message_id.is_(None),
                 Consent.confirmation_message_id.in_(undelivered),
@@ -139,7 +142,7 @@ def confirmation_went(session: Session, message: Message) -> None:
 def with_confirmation(session: Session, message: Message, language: str, program: str) -> None:
     """Put the opt-in confirmation ahead of ``message`` (flushed, outbound SMS) when it is the
     address's first contact, in the same text so it can never arrive after the survey."""
-    if not claim_confirmation(session, message.to_address, message.channel, message.id):
+    if not claim_confirmation(session, message.to_address, message.id):
         return
     limit = config.active().contact_limit_per_30_days
     text, version = first_contact_text(language, program=program, limit=limit)
@@ -167,11 +170,11 @@ def roster_consent(session: Session, addresses: list[tuple[str, str]], *, actor:
         return 0
     at, version = now(), consent_texts.current_version("roster_import")
     session.execute(
-        Consent.__table__.insert(),
+        insert(Consent),
         [{"address": a, "channel": c, "opted_in_at": at, "updated_at": at} for a, c in new],
     )
     session.execute(
-        ConsentEvent.__table__.insert(),
+        insert(ConsentEvent),
         [
             {
                 "address": a,

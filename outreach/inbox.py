@@ -123,7 +123,9 @@ def confirmation_text(keyword: Keyword, settings: Settings, language: str = "en"
     purpose = {Keyword.OPT_OUT: "opt_out_keyword", Keyword.OPT_IN: "opt_in_keyword"}.get(
         keyword, "help"
     )
-    return help_text(settings, language) if purpose == "help" else _text(purpose, settings, language)
+    return (
+        help_text(settings, language) if purpose == "help" else _text(purpose, settings, language)
+    )
 
 
 def _text(purpose: str, settings: Settings, language: str) -> str:

@@ -20,7 +20,10 @@ NAMES = {
 }  # fmt: skip
 _BY_NAME = {name.lower(): code for code, name in NAMES.items()}
 # "..., Austin, TX 78701" or "..., Austin, Texas 78701-1234": the state right before the ZIP.
-_STATE_ZIP = re.compile(r"(?:^|[\s,])([A-Za-z][A-Za-z .]*?)\.?,?\s+\d{5}(?:-\d{4})?\s*(?:,?\s*(?:USA?|United States))?\s*$")
+_STATE_ZIP = re.compile(
+    r"(?:^|[\s,])([A-Za-z][A-Za-z .]*?)\.?,?\s+\d{5}(?:-\d{4})?"
+    r"\s*(?:,?\s*(?:USA?|United States))?\s*$"
+)
 
 
 def parse_state(raw: str) -> str:

@@ -153,9 +153,7 @@ def _opt_out(session: Session, response: Response, by: int) -> None:
         return
     actor = f"staff:{by}"  # the staff user's id: the record outlives a changed email
     if contractor.phone:
-        consent.record_opt_out(
-            session, contractor.phone, Channel.SMS, source="staff", actor=actor
-        )
+        consent.record_opt_out(session, contractor.phone, Channel.SMS, source="staff", actor=actor)
     if contractor.email:
         consent.record_opt_out(
             session, contractor.email, Channel.EMAIL, source="staff", actor=actor

@@ -30,9 +30,10 @@ def upgrade() -> None:
         sa.Column("actor", sa.String(length=200), nullable=False),
         sa.Column("message_id", sa.Integer(), nullable=True),
         sa.Column("occurred_at", core.types.UTCDateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_consent_events")),
     )
-    op.create_index("ix_consent_events_address", "consent_events", ["address"])
+    with op.batch_alter_table("consent_events") as batch:
+        batch.create_index(batch.f("ix_consent_events_address"), ["address"], unique=False)
     with op.batch_alter_table("contractors") as batch:
         batch.add_column(sa.Column("state", sa.String(length=2), nullable=True))
     with op.batch_alter_table("invitations") as batch:
@@ -102,5 +103,4 @@ def downgrade() -> None:
         batch.drop_column("hold_reason")
     with op.batch_alter_table("contractors") as batch:
         batch.drop_column("state")
-    op.drop_index("ix_consent_events_address", table_name="consent_events")
     op.drop_table("consent_events")

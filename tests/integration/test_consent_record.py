@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.config import Settings
-from outreach import consent, consent_texts
+from outreach import consent, consent_log, consent_texts
 from outreach.consent_log import AppendOnlyError
 from outreach.models import ConsentEvent, Contractor
 from outreach.roster import import_roster
@@ -117,6 +117,7 @@ def test_consent_opt_in_confirmation_goes_once_per_number_ahead_of_the_first_sur
 ) -> None:
     channels = {"sms": FakeChannel("sms"), "email": FakeChannel("email")}
     contractor = make_contractor(session, phone=CONTRACTOR_PHONE, language="es")
+    consent_log.roster_consent(session, [(CONTRACTOR_PHONE, "sms")], actor="roster")
     clock.set(datetime(2026, 3, 2, 15, 0, tzinfo=UTC))
     first = make_invitation(session, make_survey(session), contractor.id)
     second = make_invitation(session, make_survey(session), contractor.id)
@@ -132,7 +133,7 @@ def test_consent_opt_in_confirmation_goes_once_per_number_ahead_of_the_first_sur
     assert bodies[0].startswith(confirmation + "\n\n")
     assert confirmation not in bodies[1]
     events = _events(session, CONTRACTOR_PHONE)
-    assert events == [("confirmation_sent", "first_contact", version, "system")]
+    assert events[1:] == [("confirmation_sent", "first_contact", version, "system")]
 
 
 def test_consent_opt_in_confirmation_waits_for_a_send_that_went(
@@ -142,15 +143,31 @@ def test_consent_opt_in_confirmation_waits_for_a_send_that_went(
 
     channels = {"sms": FakeChannel("sms"), "email": FakeChannel("email")}
     contractor = make_contractor(session, phone=CONTRACTOR_PHONE, email=None)
+    consent_log.roster_consent(session, [(CONTRACTOR_PHONE, "sms")], actor="roster")
     clock.set(datetime(2026, 3, 2, 15, 0, tzinfo=UTC))
     first = make_invitation(session, make_survey(session), contractor.id)
     second = make_invitation(session, make_survey(session), contractor.id)
     session.commit()
-    channels["sms"].fail_next(ChannelError("carrier said no", failure=Failure.REJECTED, code="30007"))
+    channels["sms"].fail_next(
+        ChannelError("carrier said no", failure=Failure.REJECTED, code="30007")
+    )
     assert send(session, first.id, channels) == "failed"
     assert send(session, second.id, channels) == "sent"
     assert channels["sms"].sent[0].body.startswith("Contractor Pulse: you are signed up")
-    assert [e[0] for e in _events(session, CONTRACTOR_PHONE)] == ["confirmation_sent"]
+    assert [e[0] for e in _events(session, CONTRACTOR_PHONE)] == ["opt_in", "confirmation_sent"]
+
+
+def test_consent_no_confirmation_for_an_address_without_a_roster_or_form_opt_in(
+    session: Session, clock: FrozenClock
+) -> None:
+    channels = {"sms": FakeChannel("sms"), "email": FakeChannel("email")}
+    contractor = make_contractor(session, phone=CONTRACTOR_PHONE)
+    clock.set(datetime(2026, 3, 2, 15, 0, tzinfo=UTC))
+    invitation = make_invitation(session, make_survey(session), contractor.id)
+    session.commit()
+    assert send(session, invitation.id, channels) == "sent"
+    assert channels["sms"].sent[0].body.startswith("Hi ")
+    assert _events(session, CONTRACTOR_PHONE) == []
 
 
 def test_consent_event_cannot_be_changed_or_deleted(session: Session) -> None:

@@ -150,7 +150,10 @@ def test_quiet_hours_never_wider_than_8_to_20_whatever_the_table_says() -> None:
     )
     rule = table.rules["XX"]
     assert rule.opening(WEDNESDAY) == (time(8), time(20))
-    assert (quiet_hours.HARD_START, quiet_hours.HARD_END) == (schedule.HARD_START, schedule.HARD_END)
+    assert (quiet_hours.HARD_START, quiet_hours.HARD_END) == (
+        schedule.HARD_START,
+        schedule.HARD_END,
+    )
 
 
 def test_quiet_hours_table_with_a_bad_row_names_the_state_and_field() -> None:
@@ -159,7 +162,9 @@ def test_quiet_hours_table_with_a_bad_row_names_the_state_and_field() -> None:
     with pytest.raises(ValueError, match="XX: source is required"):
         quiet_hours.parse_table('reviewed = 2026-01-01\n[states.XX]\nstart = "09:00"\n')
     with pytest.raises(ValueError, match="XX: unknown field"):
-        quiet_hours.parse_table('reviewed = 2026-01-01\n[states.XX]\nopen = "09:00"\nsource = "s"\n')
+        quiet_hours.parse_table(
+            'reviewed = 2026-01-01\n[states.XX]\nopen = "09:00"\nsource = "s"\n'
+        )
 
 
 def test_quiet_hours_next_open_skips_a_closed_sunday_to_monday_morning() -> None:
