@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from core import config
+from core.clock import now
 from outreach import quiet_hours
 from outreach.delivery.statuses import advance_invitation
 from outreach.models import HoldReason, Invitation, InvitationStatus
@@ -71,3 +73,16 @@ def defer_or_skip(invitation: Invitation, held: Hold, *, reminder: bool, at: dat
             invitation.status_changed_at = at
     elif not reminder:
         advance_invitation(invitation, InvitationStatus.SKIPPED)
+
+
+def held_back(session: Session, invitation: Invitation, *, reminder: bool) -> bool:
+    """The delivery path's one question: hold a claimed invitation (or reminder) back now?
+    When so, it is deferred or skipped, with its reason, and committed."""
+    at = now()
+    limit = config.active().contact_limit_per_30_days
+    held = hold(session, invitation, at, limit=limit, reminder=reminder)
+    if held is None:
+        return False
+    defer_or_skip(invitation, held, reminder=reminder, at=at)
+    session.commit()
+    return True

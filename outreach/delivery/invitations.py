@@ -216,11 +216,7 @@ def _deliver(
     contractor = invitation.contractor
     if consent.contractor_opted_out(session, [contractor.phone, contractor.email]):
         return _stop_here(session, invitation, reminder)  # a "no" on any channel is a no
-    limit = config.active().contact_limit_per_30_days
-    held = contact_rules.hold(session, invitation, now(), limit=limit, reminder=reminder)
-    if held is not None:
-        contact_rules.defer_or_skip(invitation, held, reminder=reminder, at=now())
-        session.commit()
+    if contact_rules.held_back(session, invitation, reminder=reminder):
         return invitation.status, False
     order = [invitation.channel] + [
         c for c in (ChannelName.SMS, ChannelName.EMAIL) if c != invitation.channel
