@@ -251,3 +251,24 @@ def test_consent_roster_import_of_a_new_contractor_today(session: Session) -> No
         CONTRACTOR_PHONE,
         "rosa@example.com",
     }
+
+
+def test_consent_provider_21610_is_recorded_with_its_source_and_message(
+    session: Session, clock: FrozenClock
+) -> None:
+    from outreach.channels import ChannelError, Failure
+
+    channels = {"sms": FakeChannel("sms"), "email": FakeChannel("email")}
+    contractor = make_contractor(session, phone=CONTRACTOR_PHONE, email=None)
+    clock.set(datetime(2026, 3, 2, 15, 0, tzinfo=UTC))
+    invitation = make_invitation(session, make_survey(session), contractor.id)
+    session.commit()
+    channels["sms"].fail_next(
+        ChannelError("unsubscribed recipient", failure=Failure.OPTED_OUT, code="21610")
+    )
+    assert send(session, invitation.id, channels) == "skipped"
+    session.expire_all()
+    event = session.scalars(select(ConsentEvent)).one()
+    assert (event.change, event.source, event.actor) == ("opt_out", "21610", "provider:sms")
+    assert event.message_id is not None
+    assert consent.reach(session, CONTRACTOR_PHONE) is consent.Reach.OPTED_OUT
