@@ -14,8 +14,7 @@ from staff import audit, worknotes
 from staff.errors import NotFound, WorkError, required_text
 from staff.models import OUTREACH_KINDS, NoteKind, StaffUser, WorkNote
 from staff.paging import Page, page_of
-from surveys.models import Alert, AlertStatus, Response, Severity
-from surveys.triage import AlertKind
+from surveys.models import Alert, AlertKind, AlertStatus, Response, Severity
 
 OPEN, ACKNOWLEDGED, ESCALATED, RESOLVED = tuple(AlertStatus)
 STATUSES: tuple[str, ...] = tuple(AlertStatus)
