@@ -59,11 +59,13 @@ def create(session: Session, title: str, language: str, body: str, *, by: int) -
     return reply
 
 
-def set_active(session: Session, reply_id: int, on: bool, *, by: int) -> CannedReply:
+def set_active(session: Session, reply_id: int, on: bool | None, *, by: int) -> CannedReply:
+    """Switch a canned reply on or off (``None``: the other way round). Never deleted."""
     reply = session.get(CannedReply, reply_id)
     if reply is None:
         raise WorkError(f"There is no canned reply #{reply_id}.", "canned")
-    reply.active = on
+    reply.active = (not reply.active) if on is None else on
+    on = reply.active
     audit.record(session, by, "canned_reply_switched", "canned_reply", reply.id, active=on)
     return reply
 
