@@ -213,7 +213,7 @@ def test_next_sends_leave_out_a_contractor_who_opted_out_on_any_channel(
     session: Session, clock: FrozenClock
 ) -> None:
     survey = make_survey(session, onboarding_days=[30], pulse_every_days=None)
-    stays = make_contractor(session, name="Stays")
+    make_contractor(session, name="Stays")
     stopped = make_contractor(session, name="Stopped")
     consent.record_opt_out(session, stopped.phone or "", "sms", "keyword")
 
