@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from core.clock import now
 from core.config import INSTANCE_DIR
 from core.db import db
+from demo import conversation as demo_conversation
 from demo import history as demo_history
 from outreach.models import Channel, Contractor, Survey
 from outreach.schedule import local_today, zone
@@ -213,6 +214,7 @@ def seed_demo_command() -> None:
         created = seed_roster(session)
         logins = seed_staff(session, INSTANCE_DIR / "demo-logins.txt")
         session.flush()
+        demo_conversation.seed_notify(session, current_app.config["SETTINGS"].sandbox_url)
         players = [
             f"{p.name} {p.email if p.channel == Channel.EMAIL else p.phone} ({p.channel})"
             for p in wake_players(session)

@@ -46,7 +46,7 @@ def plan(session: Session, kind: str, item_id: int) -> list[int]:
     """Write the notifications an urgent ticket or alert calls for; returns the ids of those
     still to send (made now or before). Commits."""
     item = _item(session, kind, item_id)
-    if item is None or not recipients.is_urgent(item):
+    if item is None or not recipients.is_urgent(item) or item.created_at < now() - LOOK_BACK:
         return []
     subject, body = describe(item)
     people = recipients.recipients(session, item)

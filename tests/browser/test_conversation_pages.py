@@ -72,7 +72,9 @@ def test_reply_from_ticket_then_contractor_answers_and_thread_shows_both(
     tab.sign_in(email, DEFAULT_STAFF_PASSWORD)
     tab.go(f"/staff/tickets/{ticket_id}")
 
-    page.get_by_role("textbox", name="Message", exact=True).fill("Hi Ana, payroll approved it this morning.")
+    page.get_by_role("textbox", name="Message", exact=True).fill(
+        "Hi Ana, payroll approved it this morning."
+    )
     page.get_by_role("button", name="Send", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("queued; it goes out now")
     _within(
