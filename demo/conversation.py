@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from outreach.models import Direction, Message, MessageStatus
 from staff.models import StaffUser
+from staff.notify import outbox, recipients
 from staff.notify.models import CannedReply, NotifySettings
+from surveys.models import Alert, Ticket
 
 # (login, the roster's name for them, on call for their team)
 DEMO_NOTIFY = [
@@ -71,6 +73,23 @@ def seed_notify(session: Session, sandbox_url: str) -> None:
             for title, language, body in DEMO_CANNED
         )
     session.flush()
+
+
+def notify_latest_urgent(session: Session, how_many: int = 3) -> int:
+    """The newest urgent tickets and alerts of the demo's past get their notifications written
+    now; the tick's sweep sends them once `make run` is up, so the Notifications page and the
+    sandbox's hooks have something on first start."""
+    planned = 0
+    for kind, model in (("ticket", Ticket), ("alert", Alert)):
+        ids = session.scalars(
+            select(model.id)
+            .where(recipients.urgent_clause(model))
+            .order_by(model.created_at.desc())
+            .limit(how_many)
+        ).all()
+        for item_id in ids:
+            planned += len(outbox.plan(session, kind, item_id, look_back=None))
+    return planned
 
 
 def settle_history_messages(session: Session, before: datetime) -> int:

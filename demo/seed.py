@@ -220,6 +220,7 @@ def seed_demo_command() -> None:
             for p in wake_players(session)
         ]
         history = seed_demo_history(session, survey)
+        demo_conversation.notify_latest_urgent(session)
     click.echo(f"demo: {created} contractors added, survey '{DEMO_SURVEY_KEY}'")
     click.echo(
         f"demo: play a contractor as {' or '.join(players)}: early afternoon where they are "

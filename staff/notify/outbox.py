@@ -42,11 +42,15 @@ def describe(item: Ticket | Alert) -> tuple[str, str]:
     return subject, f"{subject} for {who} ({item.severity})."
 
 
-def plan(session: Session, kind: str, item_id: int) -> list[int]:
+def plan(
+    session: Session, kind: str, item_id: int, look_back: timedelta | None = LOOK_BACK
+) -> list[int]:
     """Write the notifications an urgent ticket or alert calls for; returns the ids of those
     still to send (made now or before). Commits."""
     item = _item(session, kind, item_id)
-    if item is None or not recipients.is_urgent(item) or item.created_at < now() - LOOK_BACK:
+    if item is None or not recipients.is_urgent(item):
+        return []
+    if look_back is not None and item.created_at < now() - look_back:
         return []
     subject, body = describe(item)
     people = recipients.recipients(session, item)
