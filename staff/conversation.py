@@ -9,14 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from outreach.models import Channel, Contractor, Direction, Message
 from staff import audit, canned, contractors, worknotes
 from staff.contractors import ChannelConsent
 from staff.errors import WorkError
-from staff.models import NoteKind
+from staff.models import NoteKind, WorkNote
 from surveys.models import Alert, Ticket
 
 THREAD_LIMIT = 200
@@ -68,6 +68,31 @@ def thread(session: Session, contractor: Contractor, limit: int = THREAD_LIMIT) 
         )
     )
     return newest[::-1]
+
+
+def waiting_answer(
+    session: Session, item: Ticket | Alert, messages: list[Message]
+) -> Message | None:
+    """The contractor's newest message when nobody has acted on the item since it came: the
+    flag that says "they answered" on an open ticket or alert."""
+    if item.status == "resolved":
+        return None
+    inbound = [m for m in messages if m.direction == Direction.INBOUND]
+    if not inbound or inbound[-1].created_at < item.created_at:
+        return None
+    newest = inbound[-1]
+    column = WorkNote.ticket_id if isinstance(item, Ticket) else WorkNote.alert_id
+    last_note = session.scalar(select(func.max(WorkNote.created_at)).where(column == item.id))
+    last_sent = max(
+        (
+            m.created_at
+            for m in messages
+            if m.direction == Direction.OUTBOUND and m.payload.get("staff_user_id")
+        ),
+        default=None,
+    )
+    acted = max((t for t in (last_note, last_sent) if t is not None), default=None)
+    return newest if acted is None or newest.created_at > acted else None
 
 
 def _item(session: Session, kind: str, item_id: int) -> Ticket | Alert:

@@ -57,9 +57,11 @@ def _conversation_helpers() -> dict[str, Any]:
             preferred = item.contractor.channel
             form.channel.data = preferred if preferred in usable else (usable or ["sms"])[0]
         kind = "ticket" if isinstance(item, Ticket) else "alert"
+        messages = conversation.thread(session, item.contractor)
         return {
             "card": card,
-            "thread": conversation.thread(session, item.contractor),
+            "thread": messages,
+            "new_answer": conversation.waiting_answer(session, item, messages),
             "form": form,
             "action": _item_url(kind, item.id, "reply_on_"),
         }

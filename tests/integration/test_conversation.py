@@ -237,3 +237,25 @@ def test_times_show_in_the_staff_users_own_zone(
 
     assert re.search(r"2026-03-02 09:00 CST", page)
     assert "15:00 UTC" not in page
+
+
+def test_contractor_answer_on_an_open_ticket_flags_it_until_staff_act(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    ben = make_contractor(session, name="Ben Carter")
+    ticket = make_ticket(session, contractor_id=ben.id)
+    staff = _staff(app, session, "support")
+    assert "New answer" not in staff.page(f"/staff/tickets/{ticket.id}")
+
+    clock.advance(minutes=5)
+    make_message(session, contractor_id=ben.id, from_address=ben.phone, body="any news?")
+    session.commit()
+    flagged = staff.page(f"/staff/tickets/{ticket.id}")
+    clock.advance(minutes=5)
+    staff.post(
+        f"/staff/tickets/{ticket.id}/reply",
+        **{"workreply-channel": "sms", "workreply-body": "Yes: fixed today."},
+    )
+
+    assert "New answer" in flagged and "Ben Carter wrote" in flagged
+    assert "New answer" not in staff.page(f"/staff/tickets/{ticket.id}")
