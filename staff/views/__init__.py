@@ -92,6 +92,7 @@ def nav_items(role: str) -> list[tuple[str, str]]:
         ("staff.flagged_replies", "Flagged replies"),
         ("staff.needs_look", "Needs a look"),
         ("staff.contractors", "Contractors"),
+        ("staff.unknown_senders_page", "Unknown senders"),
         ("staff.dashboard", "Dashboard"),
     ]
     if role == Role.ADMIN:

@@ -6,19 +6,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import abort, g, redirect, url_for
+from flask import abort, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from redis import RedisError
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from core.db import request_session
 from outreach import delivery
-from staff import alerts, canned, contractors, conversation, inbox, tickets
-from staff.auth import role_required
+from staff import alerts, canned, contractors, conversation, inbox, tickets, unknown_senders
+from staff.auth import any_staff, role_required
 from staff.errors import WorkError
-from staff.forms import ReplyForm, choices
+from staff.forms import ActionForm, ReplyForm, choices
 from staff.models import Role
 from staff.views import bp, done, fail
 from surveys.models import Alert, Ticket
@@ -143,3 +143,44 @@ def reply_on_ticket(ticket_id: int) -> ResponseReturnValue:
 def reply_on_alert(alert_id: int) -> ResponseReturnValue:
     alerts.get_alert(request_session(), alert_id)  # 404 before anything else
     return _reply("alert", alert_id)
+
+
+class LinkSenderForm(ActionForm):
+    address = HiddenField()
+    external_id = StringField("Contractor's external ID", validators=[Length(max=64)])
+    submit = SubmitField("Link")
+
+
+@bp.get("/unknown-senders")
+@any_staff
+def unknown_senders_page(
+    form: LinkSenderForm | None = None, code: int = 200
+) -> ResponseReturnValue:
+    return (
+        render_template(
+            "staff/unknown_senders.html",
+            senders=unknown_senders.senders(request_session()),
+            form=form,
+        ),
+        code,
+    )
+
+
+@bp.post("/unknown-senders/link")
+@any_staff
+def link_unknown_sender() -> ResponseReturnValue:
+    form = LinkSenderForm()
+    session = request_session()
+    if form.validate_on_submit():
+        try:
+            contractor, moved = unknown_senders.link(
+                session, form.address.data or "", form.external_id.data or "", by=current_user.id
+            )
+        except WorkError as exc:
+            session.rollback()
+            fail(form, exc)
+        else:
+            session.commit()
+            done(f"{moved} message(s) from {form.address.data} are now {contractor.name}'s.")
+            return redirect(url_for(".contractor", contractor_id=contractor.id), 303)
+    return unknown_senders_page(form, 400)

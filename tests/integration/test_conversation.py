@@ -21,6 +21,7 @@ from tests.factories import (
     make_alert,
     make_contractor,
     make_message,
+    make_response,
     make_staff_user,
     make_ticket,
 )
@@ -259,3 +260,35 @@ def test_contractor_answer_on_an_open_ticket_flags_it_until_staff_act(
 
     assert "New answer" in flagged and "Ben Carter wrote" in flagged
     assert "New answer" not in staff.page(f"/staff/tickets/{ticket.id}")
+
+
+def test_unknown_sender_is_linked_to_a_contractor_with_its_replies_and_work(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    cleo = make_contractor(session, name="Cleo Park", external_id="ATS-77")
+    reply = make_response(session, contractor_id=None, text="it is Cleo, new phone: pay late")
+    message = make_message(
+        session, from_address="+12125550999", body="it is Cleo, new phone: pay late"
+    )
+    message.response_id = reply.id
+    ticket = make_ticket(session, contractor_id=None)
+    ticket.responses.append(reply)
+    staff = _staff(app, session, "care")
+    assert "+12125550999" in staff.page("/staff/unknown-senders")
+
+    wrong = staff.post(
+        "/staff/unknown-senders/link",
+        **{"linksender-address": "+12125550999", "linksender-external_id": "ATS-00"},
+    )
+    right = staff.post(
+        "/staff/unknown-senders/link",
+        **{"linksender-address": "+12125550999", "linksender-external_id": "ATS-77"},
+    )
+
+    assert wrong.status_code == 400
+    assert "No contractor has the external ID &#39;ATS-00&#39;" in wrong.get_data(as_text=True)
+    assert right.status_code == 303
+    session.expire_all()
+    assert (message.contractor_id, reply.contractor_id, ticket.contractor_id) == (cleo.id,) * 3
+    assert "Every message matches a contractor." in staff.page("/staff/unknown-senders")
+    assert "new phone: pay late" in staff.page(f"/staff/contractors/{cleo.id}")

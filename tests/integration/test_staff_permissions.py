@@ -77,6 +77,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "staff.canned_replies": ADMIN,
     "staff.create_canned_reply": ADMIN,
     "staff.switch_canned_reply": ADMIN,
+    "staff.unknown_senders_page": EVERYONE,
+    "staff.link_unknown_sender": EVERYONE,
 }
 PUBLIC = {"staff.sign_in", "staff.static"}
 
