@@ -7,7 +7,7 @@ import logging
 from core import config, metrics
 from core.db import db
 from core.queue import DEFAULT, queues
-from staff.notify import channels, outbox
+from staff.notify import channels, digest, outbox
 from staff.notify.models import NotificationStatus
 
 log = logging.getLogger(__name__)
@@ -54,10 +54,16 @@ def sweep() -> dict[str, int]:
     """A tick step, the outbox sweep: urgent work whose job never ran, and retries whose
     time has come, get a job now."""
     with db.session() as session:
+        digests = digest.plan_digests(session)
+    with db.session() as session:
         unplanned = outbox.unplanned(session)
         due = outbox.due(session)
     for kind, item_id in unplanned:
         queues.enqueue(DEFAULT, notify_item, kind, item_id)
-    for notification_id in due:
+    for notification_id in [*digests, *due]:
         queues.enqueue(DEFAULT, send_notification, notification_id)
-    return {"notifications_planned": len(unplanned), "notifications_retried": len(due)}
+    return {
+        "notifications_planned": len(unplanned),
+        "notifications_retried": len(due),
+        "digests": len(digests),
+    }

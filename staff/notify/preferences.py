@@ -22,6 +22,7 @@ class Choices:
     slack_url: str
     teams_url: str
     timezone: str
+    daily_digest: bool = False
 
 
 def of(session: Session, user_id: int) -> NotifySettings:
@@ -62,7 +63,7 @@ def save(session: Session, user_id: int, choices: Choices, settings: Settings) -
         ) from exc
     row = session.get(NotifySettings, user_id)
     if row is None:
-        row = NotifySettings(staff_user_id=user_id, daily_digest=False)
+        row = NotifySettings(staff_user_id=user_id)
         session.add(row)
     row.known_as = choices.known_as.strip() or None
     row.on_call = choices.on_call
@@ -70,6 +71,7 @@ def save(session: Session, user_id: int, choices: Choices, settings: Settings) -
     row.slack_url = choices.slack_url.strip() or None
     row.teams_url = choices.teams_url.strip() or None
     row.timezone = zone
+    row.daily_digest = choices.daily_digest
     session.flush()
     audit.record(session, user_id, "notify_settings_saved", "staff_user", user_id)
     return row

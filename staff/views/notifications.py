@@ -29,6 +29,7 @@ class NotifySettingsForm(ActionForm):
         "Microsoft Teams incoming webhook URL", validators=[Optional(), Length(max=500)]
     )
     on_call = BooleanField("I am on call for my team")
+    daily_digest = BooleanField("Send me a daily digest of my team's other open work (after 08:00)")
     known_as = StringField(
         "The name the roster gives as account manager", validators=[Optional(), Length(max=200)]
     )
@@ -63,6 +64,7 @@ def _render_settings(
             on_call=mine.on_call,
             known_as=mine.known_as or "",
             timezone=mine.timezone,
+            daily_digest=mine.daily_digest,
         )
     return render_template("staff/notify_settings.html", form=form), code
 
@@ -90,6 +92,7 @@ def save_notify_settings() -> ResponseReturnValue:
                     slack_url=form.slack_url.data or "",
                     teams_url=form.teams_url.data or "",
                     timezone=form.timezone.data or "",
+                    daily_digest=bool(form.daily_digest.data),
                 ),
                 config.active(),
             )

@@ -23,6 +23,7 @@ from tests.factories import (
 )
 from tests.integration.conftest import Live
 from tests.metrics_helpers import scrape, value
+from tests.outreach_helpers import zone_at_midday
 from tests.staff_helpers import signed_in
 
 SENT = "pulse_notifications_total"
@@ -199,7 +200,7 @@ def test_replayed_and_swept_notification_jobs_send_once(live: Live) -> None:
     assert jobs.sweep()["notifications_planned"] == 1
     live.work()
     jobs.notify_item("ticket", ticket_id)  # a replayed job
-    assert jobs.sweep() == {"notifications_planned": 0, "notifications_retried": 0}
+    assert jobs.sweep() == {"notifications_planned": 0, "notifications_retried": 0, "digests": 0}
 
     assert len(live.sandbox.emails()) == 1 and len(live.sandbox.hooks()) == 2
 
@@ -244,3 +245,31 @@ def test_webhook_url_that_is_not_slacks_is_refused_naming_the_field(live: Live) 
     )
     with db.session() as session:
         assert session.scalars(select(NotifySettings)).all() == []
+
+
+def test_daily_digest_lists_the_teams_other_open_work_once_a_day(live: Live) -> None:
+    with db.session() as session:
+        care = make_staff_user(session, role="care", email="casey@example.com")
+        session.add(
+            NotifySettings(
+                staff_user_id=care.id,
+                by_email=True,
+                on_call=False,
+                daily_digest=True,
+                timezone=zone_at_midday(),  # their morning has come
+            )
+        )
+        alert = make_alert(session, contractor_id=make_contractor(session).id, severity="normal")
+        session.commit()
+        alert_id = alert.id
+
+    first = jobs.sweep()["digests"]
+    live.work()
+    again = jobs.sweep()["digests"]
+
+    [email] = live.sandbox.emails()
+    assert (first, again) == (1, 0)
+    assert email["to"] == "casey@example.com" and "daily digest" in email["subject"]
+    with db.session() as session:
+        [row] = [n for n in _rows(session) if n.kind == "digest"]
+        assert row.status == "sent" and f"Alert #{alert_id}" in row.body
