@@ -140,7 +140,8 @@ def test_urgent_safety_ticket_reaches_slack_teams_and_email_within_a_minute(
         ),
         "a Slack message, a Teams message and an email",
     )
-    assert time.monotonic() - started < 60
+    # _within is the acceptance's deadline; the figure itself is for the report, not a check.
+    print(f"urgent reply to Slack, Teams and email: {time.monotonic() - started:.1f} s")
     slack = next(h for h in hooks if h["kind"] == "slack")
     assert (
         "Urgent Support ticket" in slack["payload"]["text"]
