@@ -187,6 +187,7 @@ from staff.views import (  # noqa: E402
     dashboard,
     replies,
     rules,
+    steering,
     support,
 )
 
@@ -199,5 +200,6 @@ __all__ = [
     "dashboard",
     "replies",
     "rules",
+    "steering",
     "support",
 ]
