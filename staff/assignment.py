@@ -27,7 +27,7 @@ DEFAULT_CAP = 10
 
 
 def _name_of(email: str) -> str:
-    """"lee.park@firm.example" reads as "lee park": how a roster names its account manager."""
+    """ "lee.park@firm.example" reads as "lee park": how a roster names its account manager."""
     return re.sub(r"[._-]+", " ", email.split("@", 1)[0]).strip().lower()
 
 
@@ -70,7 +70,8 @@ def open_load(session: Session, team: str) -> dict[int, int]:
         .group_by(Ticket.assignee_id)
     )
     for person, count in tickets:
-        load[person] = load.get(person, 0) + count
+        if person is not None:
+            load[person] = load.get(person, 0) + count
     if team == Team.CARE:
         alerts = session.execute(
             select(Alert.assignee_id, func.count())
@@ -78,12 +79,17 @@ def open_load(session: Session, team: str) -> dict[int, int]:
             .group_by(Alert.assignee_id)
         )
         for person, count in alerts:
-            load[person] = load.get(person, 0) + count
+            if person is not None:
+                load[person] = load.get(person, 0) + count
     return load
 
 
 def _next_in_turn(
-    session: Session, team: str, team_members: Sequence[StaffUser], load: Mapping[int, int], cap: int
+    session: Session,
+    team: str,
+    team_members: Sequence[StaffUser],
+    load: Mapping[int, int],
+    cap: int,
 ) -> StaffUser | None:
     turn = session.get(AssignmentTurn, team)
     if turn is None:
@@ -128,7 +134,9 @@ def _give(session: Session, item: Ticket | Alert, person: StaffUser, rule: str) 
         item.status = TicketStatus.CLAIMED
     item.updated_at = now()
     kind = "ticket" if isinstance(item, Ticket) else "alert"
-    audit.record(session, None, f"{kind}_assigned", kind, item.id, before=None, after=person.id, rule=rule)
+    audit.record(
+        session, None, f"{kind}_assigned", kind, item.id, before=None, after=person.id, rule=rule
+    )
 
 
 def drain(session: Session, team: str) -> int:

@@ -100,9 +100,7 @@ def alerts_action(
         raise WorkError(f"Action {action!r} is not one of {', '.join(ACTIONS)}.", "action")
     if action == "assign":
         person = _assignee(assignee)
-        return _each(
-            session, ids, lambda i: assignment.assign_alert(session, i, person, by=by)
-        )
+        return _each(session, ids, lambda i: assignment.assign_alert(session, i, person, by=by))
     text = required_text(note, "note", "The outcome")
     return _each(session, ids, lambda i: alerts.resolve(session, i, text, by=by))
 

@@ -14,8 +14,14 @@ from sqlalchemy.orm import Session
 
 from staff import alerts, tickets
 from staff.errors import NotFound, WorkError, required_text
-from surveys.models import Alert, AlertStatus, Response, Ticket, TicketStatus, alert_responses
-from surveys.models import ticket_responses
+from surveys.models import (
+    Alert,
+    AlertStatus,
+    Ticket,
+    TicketStatus,
+    alert_responses,
+    ticket_responses,
+)
 
 SAME_REPLY = "raised by the same reply"
 SAME_CONTRACTOR = "about the same contractor"
@@ -38,7 +44,9 @@ def _responses_of(item: Ticket | Alert) -> set[int]:
 
 def linked(session: Session, item_type: str, item_id: int) -> list[Link]:
     """Other open items linked to this one, those from the same reply first."""
-    item: Ticket | Alert | None = session.get(Ticket if item_type == "ticket" else Alert, item_id)
+    item: Ticket | Alert | None = (
+        session.get(Ticket, item_id) if item_type == "ticket" else session.get(Alert, item_id)
+    )
     if item is None:
         raise NotFound(f"There is no {item_type} #{item_id}.")
     replies = _responses_of(item)
@@ -57,7 +65,9 @@ def linked(session: Session, item_type: str, item_id: int) -> list[Link]:
         ):
             found[("ticket", ticket.id)] = Link("ticket", ticket, SAME_REPLY)
         for alert in session.scalars(
-            select(Alert).where(Alert.id.in_(same_reply_alerts), Alert.status != AlertStatus.RESOLVED)
+            select(Alert).where(
+                Alert.id.in_(same_reply_alerts), Alert.status != AlertStatus.RESOLVED
+            )
         ):
             found.setdefault(("alert", alert.id), Link("alert", alert, SAME_REPLY))
     if item.contractor_id is not None:
@@ -115,6 +125,3 @@ def resolve_together(
         else:
             done.append(label)
     return done, failed
-
-
-__all__ = ["Link", "Response", "linked", "parse_keys", "resolve_together"]

@@ -152,9 +152,7 @@ def _common(
     return query
 
 
-def narrow_tickets(
-    query: Select[Any], filters: Filters, at: datetime, urgency: Any
-) -> Select[Any]:
+def narrow_tickets(query: Select[Any], filters: Filters, at: datetime, urgency: Any) -> Select[Any]:
     if filters.category:
         query = query.where(Ticket.category == filters.category)
     if filters.priority:
@@ -173,7 +171,9 @@ def narrow_alerts(query: Select[Any], filters: Filters, at: datetime, urgency: A
     if filters.client:
         # A client hot-spot names its client and no contractor.
         query = query.where(
-            or_(Alert.client == filters.client, *_contractor_condition(Alert.contractor_id, filters))
+            or_(
+                Alert.client == filters.client, *_contractor_condition(Alert.contractor_id, filters)
+            )
         )
         filters = Filters(**{**asdict(filters), "client": ""})
     if filters.q:

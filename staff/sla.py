@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from core.clock import now
@@ -113,7 +113,9 @@ def _active(clock: SlaClock) -> tuple[str, datetime, datetime]:
 def state(clock: SlaClock, at: datetime | None = None) -> SlaState:
     if clock.resolved_at is not None:
         kept = (clock.first_responded_at or clock.resolved_at) <= clock.first_response_due
-        return SlaState.MET if kept and clock.resolved_at <= clock.resolution_due else SlaState.MISSED
+        return (
+            SlaState.MET if kept and clock.resolved_at <= clock.resolution_due else SlaState.MISSED
+        )
     current = at or now()
     _, warn_at, due = _active(clock)
     if current >= due:
@@ -132,7 +134,7 @@ def _span(delta: timedelta) -> str:
 
 
 def describe(session: Session, clock: SlaClock, at: datetime | None = None) -> str:
-    """"First response: 2 h 10 min left (business hours)" or "Resolution: overdue by 35 min"."""
+    """ "First response: 2 h 10 min left (business hours)" or "Resolution: overdue by 35 min"."""
     current = at or now()
     current_state = state(clock, current)
     if clock.resolved_at is not None:
@@ -159,18 +161,20 @@ def clocks_for(session: Session, item_type: str, ids: Iterable[int]) -> dict[int
 
 def _start_missing(session: Session) -> int:
     started = 0
-    for model, item_type, resolved in (
-        (Ticket, "ticket", TicketStatus.RESOLVED),
-        (Alert, "alert", AlertStatus.RESOLVED),
+    ticket_clock = exists().where(SlaClock.item_type == "ticket", SlaClock.item_id == Ticket.id)
+    for ticket in session.scalars(
+        select(Ticket)
+        .where(Ticket.status != TicketStatus.RESOLVED, ~ticket_clock)
+        .order_by(Ticket.id)
     ):
-        has_clock = exists().where(SlaClock.item_type == item_type, SlaClock.item_id == model.id)
-        for item in session.scalars(
-            select(model).where(model.status != resolved, ~has_clock).order_by(model.id)
-        ):
-            team = item.team if isinstance(item, Ticket) else Team.CARE
-            priority = item.priority if isinstance(item, Ticket) else item.severity
-            start_clock(session, item_type, item.id, team, priority, item.created_at)
-            started += 1
+        start_clock(session, "ticket", ticket.id, ticket.team, ticket.priority, ticket.created_at)
+        started += 1
+    alert_clock = exists().where(SlaClock.item_type == "alert", SlaClock.item_id == Alert.id)
+    for alert in session.scalars(
+        select(Alert).where(Alert.status != AlertStatus.RESOLVED, ~alert_clock).order_by(Alert.id)
+    ):
+        start_clock(session, "alert", alert.id, Team.CARE, alert.severity, alert.created_at)
+        started += 1
     session.flush()
     return started
 
@@ -188,7 +192,9 @@ def _first_response(session: Session, clock: SlaClock) -> datetime | None:
 
 
 def _item(session: Session, clock: SlaClock) -> Ticket | Alert | None:
-    return session.get(Ticket if clock.item_type == "ticket" else Alert, clock.item_id)
+    if clock.item_type == "ticket":
+        return session.get(Ticket, clock.item_id)
+    return session.get(Alert, clock.item_id)
 
 
 def _escalate(session: Session, clock: SlaClock, item: Ticket | Alert, target: str) -> None:
@@ -233,7 +239,12 @@ def sweep(session: Session) -> Mapping[str, int]:
         elif warn_at <= current < due and (clock.warned_at is None or clock.warned_at < warn_at):
             clock.warned_at = current
             audit.record(
-                session, None, "sla_warning", clock.item_type, clock.item_id, target=target,
+                session,
+                None,
+                "sla_warning",
+                clock.item_type,
+                clock.item_id,
+                target=target,
                 due=due.isoformat(),
             )
             counts["sla_warned"] += 1

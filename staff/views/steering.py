@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from core.clock import now
 from core.db import request_session
 from outreach.models import Contractor
-from staff import alerts, assignment, bulk, linked, queue_filters, saved_views, sla, tickets
+from staff import alerts, bulk, linked, queue_filters, saved_views, sla, tickets
 from staff.auth import role_required
 from staff.errors import NotFound, WorkError
 from staff.models import Role
@@ -66,11 +66,18 @@ def steering(session: Session, queue: str, view: str, filters: Filters) -> dict[
         "filter_options": {
             "category": kinds,
             "priority": [(p, p.capitalize()) for p in ("urgent", "high", "normal", "low")],
-            "client": [(c, c) for c in session.scalars(select(Contractor.client).distinct().order_by(Contractor.client))],
+            "client": [
+                (c, c)
+                for c in session.scalars(
+                    select(Contractor.client).distinct().order_by(Contractor.client)
+                )
+            ],
             "manager": [
                 (m, m)
                 for m in session.scalars(
-                    select(Contractor.account_manager).distinct().order_by(Contractor.account_manager)
+                    select(Contractor.account_manager)
+                    .distinct()
+                    .order_by(Contractor.account_manager)
                 )
             ],
             "assignee": [("none", "Nobody")] + [(str(p.id), p.email) for p in people],
@@ -93,10 +100,10 @@ def _refresh_seconds() -> int:
 
 def _back(queue: str) -> ResponseReturnValue:
     """To the queue as the form found it (its view and filters ride along as hidden fields)."""
-    args = {k: v for k, v in request.form.items() if k.startswith("f_") and v}
-    return redirect(
-        url_for(QUEUE_ENDPOINTS[queue], **{k.removeprefix("f_"): v for k, v in args.items()}), 303
-    )
+    args: dict[str, Any] = {
+        k.removeprefix("f_"): v for k, v in request.form.items() if k.startswith("f_") and v
+    }
+    return redirect(url_for(QUEUE_ENDPOINTS[queue], **args), 303)
 
 
 def _queue_or_404(queue: str) -> str:
@@ -193,7 +200,11 @@ def resolve_linked() -> ResponseReturnValue:
     try:
         keys = linked.parse_keys(request.form.getlist("items"))
         resolved, failed = linked.resolve_together(
-            session, keys, request.form.get("outcome", ""), by=current_user.id, role=current_user.role
+            session,
+            keys,
+            request.form.get("outcome", ""),
+            by=current_user.id,
+            role=current_user.role,
         )
     except WorkError as exc:
         session.rollback()
@@ -232,9 +243,6 @@ def assignment_email(session: Session, user_id: int) -> str | None:
 
     person = session.get(StaffUser, user_id)
     return person.email if person else None
-
-
-__all__ = ["assignment", "item_context", "parse_filters", "sla_labels", "steering"]
 
 
 @bp.context_processor
