@@ -84,3 +84,19 @@ def between(calendar: Calendar, start: datetime, end: datetime) -> timedelta:
                 total += finish - begin
         day += timedelta(days=1)
     return total
+
+
+def back(calendar: Calendar, end: datetime, minutes: float) -> datetime:
+    """The moment ``minutes`` of working time before ``end``: :func:`add` run backwards."""
+    left = timedelta(minutes=minutes)
+    day = end.astimezone(calendar.zone).date()
+    for _ in range(_MAX_DAYS):
+        if calendar.is_working_day(day):
+            opens, closes = calendar._window(day)
+            finish = min(closes, end)
+            if finish > opens:
+                if finish - left >= opens:
+                    return finish - left
+                left -= finish - opens
+        day -= timedelta(days=1)
+    raise ValueError(f"no working hours within {_MAX_DAYS} days before {end.isoformat()}")

@@ -159,20 +159,24 @@ def clocks_for(session: Session, item_type: str, ids: Iterable[int]) -> dict[int
 # -- the tick's step ---------------------------------------------------------------------------
 
 
+# Resolved work gets a clock too when it is this recent, so the dashboard's weekly share
+# covers work settled before the clocks existed; older history is left alone.
+BACKFILL = timedelta(weeks=6)
+
+
 def _start_missing(session: Session) -> int:
     started = 0
+    since = now() - BACKFILL
     ticket_clock = exists().where(SlaClock.item_type == "ticket", SlaClock.item_id == Ticket.id)
+    ticket_due = (Ticket.status != TicketStatus.RESOLVED) | (Ticket.created_at >= since)
     for ticket in session.scalars(
-        select(Ticket)
-        .where(Ticket.status != TicketStatus.RESOLVED, ~ticket_clock)
-        .order_by(Ticket.id)
+        select(Ticket).where(ticket_due, ~ticket_clock).order_by(Ticket.id)
     ):
         start_clock(session, "ticket", ticket.id, ticket.team, ticket.priority, ticket.created_at)
         started += 1
     alert_clock = exists().where(SlaClock.item_type == "alert", SlaClock.item_id == Alert.id)
-    for alert in session.scalars(
-        select(Alert).where(Alert.status != AlertStatus.RESOLVED, ~alert_clock).order_by(Alert.id)
-    ):
+    alert_due = (Alert.status != AlertStatus.RESOLVED) | (Alert.created_at >= since)
+    for alert in session.scalars(select(Alert).where(alert_due, ~alert_clock).order_by(Alert.id)):
         start_clock(session, "alert", alert.id, Team.CARE, alert.severity, alert.created_at)
         started += 1
     session.flush()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from staff import sla, tickets
 from staff.models import AuditEvent
 from staff.work_models import SlaClock, SlaPolicy, SlaState, TeamHours
-from surveys.models import Alert, Ticket
+from surveys.models import Alert
 from tests.conftest import FrozenClock
 from tests.factories import make_alert, make_staff_user, make_ticket
 
@@ -160,8 +160,22 @@ def test_sla_team_policy_row_overrides_the_default(session: Session, clock: Froz
     assert (escalated.status, escalated.assignee_id) == ("escalated", lead)
 
 
-def test_sla_resolved_work_gets_no_clock(session: Session, clock: FrozenClock) -> None:
-    make_ticket(session, status="resolved", resolved_at=clock.current)
+def test_sla_recent_resolved_work_is_measured_and_old_history_left_alone(
+    session: Session, clock: FrozenClock
+) -> None:
+    worker = make_staff_user(session, role="support")
+    make_ticket(
+        session,
+        status="resolved",
+        created_at=clock.current - timedelta(weeks=10),
+        resolved_at=clock.current - timedelta(weeks=9),
+    )
+    recent = make_ticket(session, priority="high", created_at=clock.current - timedelta(hours=2))
     session.commit()
-    assert sla.sweep(session)["sla_started"] == 0
-    assert session.scalars(select(Ticket)).one().status == "resolved"
+    clock.advance(minutes=1)
+    tickets.resolve(session, recent.id, "Sorted.", by=worker.id)
+    session.commit()
+
+    assert sla.sweep(session)["sla_started"] == 1
+    assert sla.state(_clock(session, "ticket", recent.id)) == SlaState.MET
+    assert session.scalar(select(func.count()).select_from(SlaClock)) == 1

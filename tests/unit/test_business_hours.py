@@ -57,3 +57,11 @@ def test_business_hours_other_country_and_zone_use_their_own_holidays() -> None:
 def test_business_hours_calendar_closing_before_opening_is_refused() -> None:
     with pytest.raises(ValueError, match="closes"):
         Calendar(opens=time(18, 0), closes=time(8, 0))
+
+
+@pytest.mark.parametrize("minutes", [30, 600, 601, 1800, 4321])
+def test_business_hours_back_undoes_add(minutes: int) -> None:
+    end = local(2026, 5, 26, 9, 0)  # the Tuesday after Memorial Day
+    start = business_hours.back(US, end, minutes)
+    assert business_hours.between(US, start, end) == timedelta(minutes=minutes)
+    assert business_hours.add(US, start, minutes) == end
