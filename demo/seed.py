@@ -17,8 +17,10 @@ from core.clock import now
 from core.config import INSTANCE_DIR
 from core.db import db
 from demo import history as demo_history
+from demo.promises import seed_promises
 from outreach.models import Channel, Contractor, Survey
 from outreach.schedule import local_today, zone
+from staff import sla
 from staff.models import Role, StaffUser
 
 DEMO_SURVEY_KEY = "demo-pulse"
@@ -85,6 +87,9 @@ DEMO_STAFF = [
     ("admin@example.com", Role.ADMIN),
     ("support@example.com", Role.SUPPORT),
     ("care@example.com", Role.CARE),
+    # Owns the contractors whose account manager is Dana Reyes: the assignment rules give her
+    # their tickets first, and the rest go round robin between her and support@.
+    ("dana.reyes@example.com", Role.SUPPORT),
 ]
 
 
@@ -218,6 +223,17 @@ def seed_demo_command() -> None:
             for p in wake_players(session)
         ]
         history = seed_demo_history(session, survey)
+        staff_ids = dict(
+            session.execute(
+                select(StaffUser.email, StaffUser.id).where(
+                    StaffUser.email.in_(["support@example.com", "care@example.com"])
+                )
+            ).all()
+        )
+        promises = seed_promises(
+            session,
+            {"support": staff_ids["support@example.com"], "care": staff_ids["care@example.com"]},
+        )
     click.echo(f"demo: {created} contractors added, survey '{DEMO_SURVEY_KEY}'")
     click.echo(
         f"demo: play a contractor as {' or '.join(players)}: early afternoon where they are "
@@ -228,6 +244,10 @@ def seed_demo_command() -> None:
             f"demo: {demo_history.WEEKS} weeks of history: {history.contractors} contractors, "
             f"{history.replies} replies, {history.tickets} tickets, {history.alerts} alerts"
         )
+    click.echo(
+        "demo: promises: "
+        + ", ".join(f"{n} {sla.STATE_LABELS[s].lower()}" for s, n in sorted(promises.items()))
+    )
     base = current_app.config["SETTINGS"].public_base_url
     for email, password in logins.items():
         click.echo(f"demo login: {email} / {password}  ({base}/staff/)")

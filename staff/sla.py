@@ -38,7 +38,7 @@ DEFAULT_POLICIES: dict[tuple[str, str], tuple[int, int]] = {
 }
 # A warning goes out once this share of a target's business time has passed.
 WARN_AT = 0.75
-STATE_LABELS = {
+STATE_LABELS: dict[str, str] = {
     SlaState.ON_TIME: "On time",
     SlaState.WARNING: "Due soon",
     SlaState.BREACHED: "Overdue",
