@@ -15,7 +15,7 @@ from outreach.models import Contractor
 from staff.errors import WorkError
 from staff.work_models import SlaClock, SlaState
 from surveys.categories import CATEGORIES, PRIORITIES
-from surveys.models import Alert, Severity, Ticket
+from surveys.models import Alert, Response, Severity, Ticket
 
 SORTS = {
     "priority": "Most urgent first",
@@ -88,7 +88,9 @@ def _contractor_condition(column: Any, filters: Filters) -> list[Any]:
     return [column.in_(select(Contractor.id).where(*conditions))]
 
 
-def _search(column: Any, text_columns: list[Any], q: str) -> Any:
+def _search(column: Any, text_columns: list[Any], q: str, replies: Any) -> Any:
+    """Words in the contractor's name, client, address, the item's own text, or the replies
+    it was raised from (``replies``: the item's relationship to Response)."""
     escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     pattern = f"%{escaped}%"
     people = select(Contractor.id).where(
@@ -99,7 +101,10 @@ def _search(column: Any, text_columns: list[Any], q: str) -> Any:
             Contractor.phone.ilike(pattern, escape="\\"),
         )
     )
-    found = [c.ilike(pattern, escape="\\") for c in text_columns] + [column.in_(people)]
+    found = [c.ilike(pattern, escape="\\") for c in text_columns] + [
+        column.in_(people),
+        replies.any(Response.text.ilike(pattern, escape="\\")),
+    ]
     return or_(*found)
 
 
@@ -158,7 +163,9 @@ def narrow_tickets(query: Select[Any], filters: Filters, at: datetime, urgency: 
     if filters.priority:
         query = query.where(Ticket.priority == filters.priority)
     if filters.q:
-        query = query.where(_search(Ticket.contractor_id, [Ticket.summary], filters.q))
+        query = query.where(
+            _search(Ticket.contractor_id, [Ticket.summary], filters.q, Ticket.responses)
+        )
     query = _common(query, Ticket, "ticket", filters, at)
     return _sorted(query, Ticket, "ticket", filters.sort, urgency)
 
@@ -177,7 +184,9 @@ def narrow_alerts(query: Select[Any], filters: Filters, at: datetime, urgency: A
         )
         filters = Filters(**{**asdict(filters), "client": ""})
     if filters.q:
-        query = query.where(_search(Alert.contractor_id, [Alert.client], filters.q))
+        query = query.where(
+            _search(Alert.contractor_id, [Alert.client], filters.q, Alert.responses)
+        )
     query = _common(query, Alert, "alert", filters, at)
     return _sorted(query, Alert, "alert", filters.sort, urgency)
 

@@ -60,6 +60,9 @@ def _seed(session: Session, clock: FrozenClock) -> dict[str, int]:
             created_at=clock.current - timedelta(hours=2),
         ).id,
     }
+    reply = make_response(session, contractor_id=ana.id, text="2 my PAYCHECK bounced")
+    pay = session.get_one(Ticket, ids["ana_pay"])
+    pay.responses.append(reply)
     session.commit()
     return ids
 
@@ -87,6 +90,7 @@ def test_queue_filters_search_and_sort_narrow_the_support_queue(
         "kim_safety",
     ]
     assert _rows(staff.page("/staff/support?q=forklift"), ids) == ["kim_safety"]
+    assert _rows(staff.page("/staff/support?q=paycheck"), ids) == ["ana_pay"]  # the reply's words
     assert _rows(staff.page("/staff/support?q=ana+lim"), ids) == ["ana_pay"]
     assert _rows(staff.page("/staff/support?q=100%25"), ids) == []  # % is a letter, not a wildcard
     assert _rows(staff.page("/staff/support?category=hours_scope&priority=normal"), ids) == [
