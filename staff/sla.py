@@ -80,10 +80,16 @@ def policy_for(session: Session, team: str, priority: str) -> Policy:
 
 
 def start_clock(
-    session: Session, item_type: str, item_id: int, team: str, priority: str, at: datetime
+    session: Session,
+    item_type: str,
+    item_id: int,
+    team: str,
+    priority: str,
+    at: datetime,
+    rules: tuple[Calendar, Policy] | None = None,
 ) -> SlaClock:
-    calendar = calendar_for(session, team)
-    policy = policy_for(session, team, priority)
+    """``rules``: the team's calendar and the policy, when the caller has them already."""
+    calendar, policy = rules or (calendar_for(session, team), policy_for(session, team, priority))
 
     def after(minutes: float) -> datetime:
         return business_hours.add(calendar, at, minutes)
@@ -165,40 +171,79 @@ BACKFILL = timedelta(weeks=6)
 
 
 def _start_missing(session: Session) -> int:
-    started = 0
     since = now() - BACKFILL
+    rules: dict[tuple[str, str], tuple[Calendar, Policy]] = {}
     ticket_clock = exists().where(SlaClock.item_type == "ticket", SlaClock.item_id == Ticket.id)
-    ticket_due = (Ticket.status != TicketStatus.RESOLVED) | (Ticket.created_at >= since)
-    for ticket in session.scalars(
-        select(Ticket).where(ticket_due, ~ticket_clock).order_by(Ticket.id)
-    ):
-        start_clock(session, "ticket", ticket.id, ticket.team, ticket.priority, ticket.created_at)
-        started += 1
     alert_clock = exists().where(SlaClock.item_type == "alert", SlaClock.item_id == Alert.id)
-    alert_due = (Alert.status != AlertStatus.RESOLVED) | (Alert.created_at >= since)
-    for alert in session.scalars(select(Alert).where(alert_due, ~alert_clock).order_by(Alert.id)):
-        start_clock(session, "alert", alert.id, Team.CARE, alert.severity, alert.created_at)
-        started += 1
-    session.flush()
-    return started
-
-
-def _first_response(session: Session, clock: SlaClock) -> datetime | None:
-    result: datetime | None = session.scalar(
-        select(func.min(AuditEvent.at)).where(
-            AuditEvent.target_type == clock.item_type,
-            AuditEvent.target_id == clock.item_id,
-            AuditEvent.staff_user_id.is_not(None),
-            AuditEvent.action.not_in(NOT_A_RESPONSE),
+    wanted: list[tuple[str, int, str, str, datetime]] = [
+        ("ticket", t.id, t.team, t.priority, t.created_at)
+        for t in session.scalars(
+            select(Ticket)
+            .where((Ticket.status != TicketStatus.RESOLVED) | (Ticket.created_at >= since))
+            .where(~ticket_clock)
+            .order_by(Ticket.id)
         )
-    )
-    return result
+    ] + [
+        ("alert", a.id, Team.CARE, a.severity, a.created_at)
+        for a in session.scalars(
+            select(Alert)
+            .where((Alert.status != AlertStatus.RESOLVED) | (Alert.created_at >= since))
+            .where(~alert_clock)
+            .order_by(Alert.id)
+        )
+    ]
+    with session.no_autoflush:
+        for item_type, item_id, team, priority, created_at in wanted:
+            if (team, priority) not in rules:
+                rules[(team, priority)] = (
+                    calendar_for(session, team),
+                    policy_for(session, team, priority),
+                )
+            start_clock(
+                session, item_type, item_id, team, priority, created_at, rules[(team, priority)]
+            )
+    session.flush()
+    return len(wanted)
 
 
-def _item(session: Session, clock: SlaClock) -> Ticket | Alert | None:
-    if clock.item_type == "ticket":
-        return session.get(Ticket, clock.item_id)
-    return session.get(Alert, clock.item_id)
+# Ids per IN (...) list: well inside SQLite's and PostgreSQL's parameter limits.
+CHUNK = 500
+
+
+def _chunks(ids: list[int]) -> list[list[int]]:
+    return [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
+
+
+def _first_responses(session: Session, item_type: str, ids: list[int]) -> dict[int, datetime]:
+    """Per item, when a person first did something on it (see the module docstring)."""
+    found: dict[int, datetime] = {}
+    for chunk in _chunks(ids):
+        rows = session.execute(
+            select(AuditEvent.target_id, func.min(AuditEvent.at))
+            .where(
+                AuditEvent.target_type == item_type,
+                AuditEvent.target_id.in_(chunk),
+                AuditEvent.staff_user_id.is_not(None),
+                AuditEvent.action.not_in(NOT_A_RESPONSE),
+            )
+            .group_by(AuditEvent.target_id)
+        )
+        found.update({item_id: at for item_id, at in rows if item_id is not None})
+    return found
+
+
+def _items(session: Session, item_type: str, ids: list[int]) -> dict[int, Ticket | Alert]:
+    items: dict[int, Ticket | Alert] = {}
+    for chunk in _chunks(ids):
+        if item_type == "ticket":
+            items.update(
+                {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(chunk)))}
+            )
+        else:
+            items.update(
+                {a.id: a for a in session.scalars(select(Alert).where(Alert.id.in_(chunk)))}
+            )
+    return items
 
 
 def _escalate(session: Session, clock: SlaClock, item: Ticket | Alert, target: str) -> None:
@@ -220,39 +265,72 @@ def _escalate(session: Session, clock: SlaClock, item: Ticket | Alert, target: s
 
 def sweep(session: Session) -> Mapping[str, int]:
     """Start missing clocks, note responses and resolutions, warn, and escalate. Idempotent:
-    a second run at the same moment changes nothing."""
+    a second run at the same moment changes nothing. Reads in a few batched queries, not a
+    few per item, and never flushes half-way (autoflush over many rows is what makes it slow)."""
     counts = {"sla_started": _start_missing(session), "sla_warned": 0, "sla_escalated": 0}
     current = now()
-    for clock in session.scalars(
-        select(SlaClock).where(SlaClock.resolved_at.is_(None)).order_by(SlaClock.id)
-    ):
-        item = _item(session, clock)
-        if item is None:
-            continue
-        if clock.first_responded_at is None:
-            clock.first_responded_at = _first_response(session, clock)
-        if item.status == "resolved" and item.resolved_at is not None:
-            clock.resolved_at = item.resolved_at
-            clock.first_responded_at = clock.first_responded_at or item.resolved_at
-            continue
-        target, warn_at, due = _active(clock)
-        if current >= due and (clock.escalated_at is None or clock.escalated_at < due):
-            _escalate(session, clock, item, target)
-            clock.warned_at = clock.warned_at or current
-            counts["sla_escalated"] += 1
-        elif warn_at <= current < due and (clock.warned_at is None or clock.warned_at < warn_at):
-            clock.warned_at = current
-            audit.record(
-                session,
-                None,
-                "sla_warning",
-                clock.item_type,
-                clock.item_id,
-                target=target,
-                due=due.isoformat(),
+    with session.no_autoflush:
+        clocks = list(
+            session.scalars(
+                select(SlaClock).where(SlaClock.resolved_at.is_(None)).order_by(SlaClock.id)
             )
-            counts["sla_warned"] += 1
+        )
+        items: dict[tuple[str, int], Ticket | Alert] = {}
+        answered: dict[tuple[str, int], datetime] = {}
+        for item_type in ("ticket", "alert"):
+            ids = [c.item_id for c in clocks if c.item_type == item_type]
+            items.update(
+                {(item_type, i): item for i, item in _items(session, item_type, ids).items()}
+            )
+            waiting = [
+                c.item_id
+                for c in clocks
+                if c.item_type == item_type and c.first_responded_at is None
+            ]
+            answered.update(
+                {
+                    (item_type, i): at
+                    for i, at in _first_responses(session, item_type, waiting).items()
+                }
+            )
+        for clock in clocks:
+            item = items.get((clock.item_type, clock.item_id))
+            if item is not None:
+                _settle(session, clock, item, answered, counts, current)
     return counts
+
+
+def _settle(
+    session: Session,
+    clock: SlaClock,
+    item: Ticket | Alert,
+    answered: Mapping[tuple[str, int], datetime],
+    counts: dict[str, int],
+    current: datetime,
+) -> None:
+    if clock.first_responded_at is None:
+        clock.first_responded_at = answered.get((clock.item_type, clock.item_id))
+    if item.status == "resolved" and item.resolved_at is not None:
+        clock.resolved_at = item.resolved_at
+        clock.first_responded_at = clock.first_responded_at or item.resolved_at
+        return
+    target, warn_at, due = _active(clock)
+    if current >= due and (clock.escalated_at is None or clock.escalated_at < due):
+        _escalate(session, clock, item, target)
+        clock.warned_at = clock.warned_at or current
+        counts["sla_escalated"] += 1
+    elif warn_at <= current < due and (clock.warned_at is None or clock.warned_at < warn_at):
+        clock.warned_at = current
+        audit.record(
+            session,
+            None,
+            "sla_warning",
+            clock.item_type,
+            clock.item_id,
+            target=target,
+            due=due.isoformat(),
+        )
+        counts["sla_warned"] += 1
 
 
 def tick_step() -> Mapping[str, int]:
