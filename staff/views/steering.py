@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 from core.clock import now
 from core.db import request_session
 from outreach.models import Contractor
-from staff import alerts, bulk, linked, queue_filters, saved_views, sla, tickets
+from staff import alerts, bulk, inbox, linked, queue_filters, saved_views, sla, tickets
 from staff.auth import role_required
 from staff.errors import NotFound, WorkError
-from staff.models import Role
+from staff.models import Role, StaffUser
 from staff.queue_filters import Filters
 from staff.views import bp, done
 from surveys.categories import CATEGORIES
@@ -55,9 +55,7 @@ def steering(session: Session, queue: str, view: str, filters: Filters) -> dict[
     if queue == "care":
         kinds = [(k, alerts.kind_label(k)) for k in alerts.KIND_LABELS]
     else:
-        from staff.inbox import category_label
-
-        kinds = [(c, category_label(c)) for c in CATEGORIES if c != "none"]
+        kinds = [(c, inbox.category_label(c)) for c in CATEGORIES if c != "none"]
     people = tickets.workers_for(session, team)
     return {
         "queue": queue,
@@ -93,8 +91,6 @@ def steering(session: Session, queue: str, view: str, filters: Filters) -> dict[
 
 
 def _refresh_seconds() -> int:
-    from flask import current_app
-
     return int(current_app.config.get("STAFF_REFRESH_SECONDS", REFRESH_SECONDS))
 
 
@@ -239,8 +235,6 @@ def item_context(session: Session, item_type: str, item_id: int) -> dict[str, An
 
 
 def assignment_email(session: Session, user_id: int) -> str | None:
-    from staff.models import StaffUser
-
     person = session.get(StaffUser, user_id)
     return person.email if person else None
 
