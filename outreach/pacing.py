@@ -41,8 +41,11 @@ from core import metrics
 # Redis TIME and our sleeps are both exact to the microsecond; a hair of margin absorbs the
 # provider's clock reading a request's arrival a little after its own answer began.
 DEFAULT_MARGIN = 0.002  # seconds
-# How long before its slot a send takes its last look (see Pacer.acquire).
+# How long before its slot a send takes its last look (see Pacer.acquire), at least; a look
+# that takes longer (a busy database) is started as much earlier as looks have been taking,
+# up to MAX_LOOK_AHEAD, so that it still ends before the slot opens.
 LOOK_AHEAD = 0.05  # seconds
+MAX_LOOK_AHEAD = 0.25  # seconds
 
 # KEYS: the window (sorted set: member "<id>:<segments>", score: microseconds), the pause key.
 # ARGV: limit in segments, window in microseconds, segments, member, "1" to take.
@@ -115,6 +118,7 @@ class Pacer:
     ) -> None:
         self.redis = connection
         self.look_ahead = look_ahead
+        self._look_takes = 0.0  # how long recent last looks took (a moving average)
         self.item = rate_item(segments_per_second)
         self.margin = margin
         self._look_or_take = connection.register_script(_LOOK_OR_TAKE)
@@ -180,6 +184,20 @@ class Pacer:
         if member is not None:
             self._sent(keys=[self._window_key(sender)], args=[member])
 
+    def _ahead(self) -> float:
+        """How long before its slot a send starts its last look."""
+        return min(
+            max(self.look_ahead, 1.5 * self._look_takes), max(self.look_ahead, MAX_LOOK_AHEAD)
+        )
+
+    def _look(self, ready: Callable[[], bool]) -> bool:
+        started = time.monotonic()
+        try:
+            return ready()
+        finally:
+            took = time.monotonic() - started
+            self._look_takes = took if not self._look_takes else (self._look_takes + took) / 2
+
     def acquire(
         self,
         sender: str,
@@ -208,19 +226,19 @@ class Pacer:
                 # The last look runs while the slot is about to open, not after it opened:
                 # its database round trips would otherwise push this send, and through the
                 # moving window every later one, back by as long as they take.
-                if wait <= self.look_ahead:
+                if wait <= self._ahead():
                     assert ready is not None
-                    if not ready():
+                    if not self._look(ready):
                         return Turn.DECLINED
                     looked = True
                     continue  # the look took time: ask again, and take if there is room
-                wait = max(wait - self.look_ahead, 0.001)  # wake in time for the last look
+                wait = max(wait - self._ahead(), 0.001)  # wake in time for the last look
             else:
                 wait = self.try_acquire(sender, chunk)
                 if wait == 0.0:
                     owed -= chunk
                     continue
-                if looked and wait > self.look_ahead:
+                if looked and wait > self._ahead():
                     looked = False  # another worker took the slot: look again before the next
             if time.monotonic() + wait > deadline:
                 return Turn.TIMEOUT
