@@ -38,9 +38,16 @@ from core.db import db  # noqa: E402
 from core.queue import Drain, EmbeddedRedis, queues  # noqa: E402
 from outreach import inbox  # noqa: E402
 from outreach.keywords import classify  # noqa: E402
-from outreach.models import Contractor, Direction, Message  # noqa: E402
+from outreach.models import (  # noqa: E402
+    Contractor,
+    Direction,
+    Invitation,
+    InvitationStatus,
+    Message,
+    Survey,
+)
 from surveys.analysis import analyze  # noqa: E402
-from surveys.models import Invitation, InvitationStatus, Survey, Ticket  # noqa: E402
+from surveys.models import Ticket  # noqa: E402
 
 TEXTS = ROOT / "benchmarks" / "data" / "heldout_replies.csv"
 URGENT = "someone threatened to hurt me on the loading dock today, I do not feel safe"

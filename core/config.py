@@ -299,11 +299,15 @@ def _development_secret() -> str:
     return path.read_text().strip()
 
 
+# The one process-wide copy of the settings, for RQ jobs only: a job is a module-level function
+# that RQ calls by name with ids, in a work horse forked from the worker, with no app or request
+# to carry settings (the tick, the dispatcher, and the email links a send falls back on). Code
+# that runs with an app reads current_app.config["SETTINGS"] or takes settings as an argument.
 _active: Settings | None = None
 
 
 def activate(settings: Settings) -> None:
-    """Make ``settings`` the process's settings (create_app does this)."""
+    """Make ``settings`` the process's settings for its RQ jobs (create_app does this)."""
     global _active
     _active = settings
 

@@ -50,13 +50,11 @@ class DatabaseBusy(Exception):
 def request_wait_seconds() -> float | None:
     """How long a web request may wait for a database lock (``WEB_DB_WAIT_SECONDS``:
     providers give up on a webhook after 15 s); None outside a request."""
-    from flask import has_request_context
+    from flask import current_app, has_request_context
 
     if not has_request_context():
         return None
-    from core import config
-
-    return config.active().web_db_wait_seconds
+    return float(current_app.config["SETTINGS"].web_db_wait_seconds)
 
 
 def is_busy(exc: BaseException) -> bool:

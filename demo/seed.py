@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from core.clock import now
 from core.config import INSTANCE_DIR
 from core.db import db
+from demo import conversation as demo_conversation
 from demo import history as demo_history
 from outreach import consent_log
 from outreach.models import Channel, Contractor, Survey
@@ -223,11 +224,13 @@ def seed_demo_command() -> None:
         created = seed_roster(session)
         logins = seed_staff(session, INSTANCE_DIR / "demo-logins.txt")
         session.flush()
+        demo_conversation.seed_notify(session, current_app.config["SETTINGS"].sandbox_url)
         players = [
             f"{p.name} {p.email if p.channel == Channel.EMAIL else p.phone} ({p.channel})"
             for p in wake_players(session)
         ]
         history = seed_demo_history(session, survey)
+        demo_conversation.notify_latest_urgent(session)
     click.echo(f"demo: {created} contractors added, survey '{DEMO_SURVEY_KEY}'")
     click.echo(
         f"demo: play a contractor as {' or '.join(players)}: early afternoon where they are "

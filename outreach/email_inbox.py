@@ -3,9 +3,7 @@
 SendGrid posts ``multipart/form-data`` in one of two shapes. Parsed mode sends the headers as
 one text block plus ``text``, ``html``, ``from``, ``to``, ``subject``, ``envelope`` (JSON) and
 ``charsets`` (JSON naming the charset of each field); raw mode sends the whole MIME message in
-``email``. Either way the field bytes are in the sender's charset, not necessarily UTF-8, so
-this module reads the form itself (Werkzeug would decode every field as UTF-8 and lose the
-rest) and decodes each field by what the message says about it.
+``email``. The form's bytes are read and decoded by :mod:`outreach.email_form`.
 
 What is kept: who sent it, which invitation it answers (the ``reply+<token>@`` address, then
 our Message-ID in In-Reply-To/References), and the whole text. Quoted text and signatures are
@@ -25,54 +23,26 @@ from email.errors import MessageError
 from email.message import EmailMessage
 from email.parser import BytesParser, HeaderParser
 from email.utils import getaddresses, parseaddr
-from typing import IO, Any, cast
+from typing import Any, cast
 
 from sqlalchemy import Table
 from sqlalchemy.engine import Engine
-from werkzeug.http import parse_options_header
-from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 from core.clock import now
 from core.db import insert_once
+from outreach.email_form import REPLACEMENT, BadInboundEmail, decode, decode_field, readable
 from outreach.email_text import html_to_text
 from outreach.email_threads import THREAD_ID
 from outreach.inbox import Received
 from outreach.models import Channel, Direction, Message
 
-# Fields SendGrid sends that we read; attachments (attachment1..N) are never kept.
-_WANTED = frozenset(
-    {
-        "headers",
-        "text",
-        "html",
-        "from",
-        "to",
-        "cc",
-        "subject",
-        "envelope",
-        "charsets",
-        "email",
-        "spam_score",
-        "SPF",
-        "dkim",
-    }
-)
-_FIELD_LIMIT = 30 * 1024 * 1024  # SendGrid's own cap on a whole message
-_READ_CHUNK = 64 * 1024
-
 REPLY_ADDRESS = re.compile(r"reply\+([A-Za-z0-9_-]{4,32})@([^\s>]+)", re.IGNORECASE)
 MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
 
-# Labels mail clients write for text that is really windows-1252 (as browsers treat them).
-_WINDOWS_1252_LABELS = frozenset({"iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "cp819"})
 _BOUNCE_SENDERS = frozenset({"mailer-daemon", "postmaster"})
 _BULK_PRECEDENCE = frozenset({"auto_reply", "bulk", "junk", "list"})
 # Headers kept with the message for staff and for the record; the rest is transport noise.
 _KEPT_HEADERS = ("Date", "Auto-Submitted", "X-Autoreply", "Precedence", "X-Mailer", "User-Agent")
-
-
-class BadInboundEmail(ValueError):
-    """The post is not a usable Inbound Parse payload; the message names the field."""
 
 
 @dataclass(frozen=True)
@@ -93,92 +63,6 @@ class InboundEmail:
     message_id_missing: bool = False
     # The parts in which something could not be decoded and was replaced by U+FFFD.
     undecodable: tuple[str, ...] = ()
-
-
-# -- reading the form -------------------------------------------------------------------------
-
-
-def read_form(stream: IO[bytes], content_type: str) -> dict[str, bytes]:
-    """The raw bytes of each wanted field of a ``multipart/form-data`` body.
-
-    Raises:
-        BadInboundEmail: not multipart, no boundary, or a field over the size limit.
-    """
-    mimetype, options = parse_options_header(content_type or "")
-    boundary = options.get("boundary", "")
-    # RFC 2231 lets a boundary be written in UTF-8; a real one is ASCII (RFC 2046).
-    if mimetype != "multipart/form-data" or not boundary or not boundary.isascii():
-        raise BadInboundEmail("Content-Type: expected multipart/form-data with a boundary")
-    decoder = MultipartDecoder(boundary.encode("latin-1"), max_form_memory_size=None)
-    fields: dict[str, bytearray] = {}
-    name, current = "", None
-    finished = False
-    try:
-        while not finished:
-            chunk = stream.read(_READ_CHUNK)
-            decoder.receive_data(chunk or None)
-            while not finished:
-                event = decoder.next_event()
-                if isinstance(event, NeedData):
-                    break
-                if isinstance(event, Epilogue):
-                    finished = True
-                elif isinstance(event, File | Field):
-                    # Raw mode's ``email`` may come as a file part; attachments never do here.
-                    name = event.name
-                    wanted = name == "email" if isinstance(event, File) else name in _WANTED
-                    current = fields.setdefault(name, bytearray()) if wanted else None
-                elif isinstance(event, Data) and current is not None:
-                    current += event.data
-                    if len(current) > _FIELD_LIMIT:
-                        raise BadInboundEmail(f"{name}: over {_FIELD_LIMIT} bytes")
-            if not chunk:
-                break
-    except ValueError as exc:
-        if isinstance(exc, BadInboundEmail):
-            raise
-        raise BadInboundEmail(f"body: not a complete multipart form ({exc})") from None
-    return {name: bytes(value) for name, value in fields.items()}
-
-
-def decode(data: bytes, charset: str | None) -> str:
-    """Text in the charset it says it is in; UTF-8, then windows-1252, when that fails."""
-    return decode_field(data, charset)[0]
-
-
-def decode_field(data: bytes, charset: str | None) -> tuple[str, bool]:
-    """Like :func:`decode`, and whether anything had to be replaced to read it.
-
-    Any sender can name any charset: an unknown one, one that is not a text encoding ("rot13",
-    "base64"), one whose decoder raises ("undefined", "punycode") or one that yields lone
-    surrogates ("utf-7"). None of them stops the text being read: what cannot be decoded
-    becomes U+FFFD, and so do NUL characters, which PostgreSQL does not store.
-    """
-    label = (charset or "").strip().strip('"').lower()
-    candidates = []
-    if label in _WINDOWS_1252_LABELS:
-        candidates.append("cp1252")
-    elif label and label not in ("us-ascii", "ascii"):
-        candidates.append(label)
-    candidates += ["utf-8", "cp1252"]
-    for candidate in candidates:
-        try:
-            return readable(data.decode(candidate))
-        except (LookupError, UnicodeError, ValueError, TypeError):
-            # LookupError: unknown, or not a text encoding; UnicodeError: its decoder refused.
-            continue
-    return readable(data.decode("utf-8", errors="replace"))[0], True
-
-
-_UNREADABLE = re.compile("[\x00\ud800-\udfff]")
-REPLACEMENT = "\ufffd"
-
-
-def readable(text: str) -> tuple[str, bool]:
-    """``text`` as every database stores it: NUL and lone surrogates (what the email package
-    makes of undecodable header bytes) replaced by U+FFFD; and whether any were."""
-    cleaned, replaced = _UNREADABLE.subn(REPLACEMENT, text)
-    return cleaned, replaced > 0
 
 
 def _json_field(fields: dict[str, bytes], name: str) -> dict[str, Any]:
@@ -358,31 +242,11 @@ def _assemble(
     recipients = _addresses([kept("to", value) for value in addresses])
     references = [kept("headers", reference) for reference in _references(headers)]
 
-    reply_token, routed_by = None, None
-    for address in recipients:
-        match = REPLY_ADDRESS.fullmatch(address)
-        if match and match.group(2).lower() == inbound_domain.lower():
-            reply_token, routed_by = match.group(1), "address"
-            break
-    if reply_token is None:
-        for reference in references:
-            match = THREAD_ID.fullmatch(reference)
-            if match and match.group(2).lower() == inbound_domain.lower():
-                reply_token, routed_by = match.group(1), "thread"
-                break
-
+    reply_token, routed_by = _route(recipients, references, inbound_domain)
     subject = kept("subject", subject.strip() or _header(headers, "Subject"))
     text = kept("text", text)
-    message_id = _message_id(_header(headers, "Message-ID"))
-    missing = message_id is None
-    if message_id is None:
-        # Without a Message-ID, the content itself is the dedupe key for SendGrid's retries.
-        digest = hashlib.sha256(
-            "\x00".join([sender, _header(headers, "Date"), subject, text]).encode(
-                "utf-8", "surrogatepass"
-            )
-        ).hexdigest()
-        message_id = f"<{digest}@no-message-id.invalid>"
+    found_id = _message_id(_header(headers, "Message-ID"))
+    message_id = found_id or _content_id(sender, _header(headers, "Date"), subject, text)
 
     return InboundEmail(
         mode=mode,
@@ -400,9 +264,33 @@ def _assemble(
             name: kept("headers", v) for name in _KEPT_HEADERS if (v := _header(headers, name))
         },
         charsets={kept("charsets", k): kept("charsets", v) for k, v in charsets.items()},
-        message_id_missing=missing,
+        message_id_missing=found_id is None,
         undecodable=tuple(sorted(replaced)),
     )
+
+
+def _route(
+    recipients: list[str], references: list[str], inbound_domain: str
+) -> tuple[str | None, str | None]:
+    """(reply token, how it was found): our ``reply+<token>@`` address first, then our
+    Message-ID in the thread."""
+    for address in recipients:
+        match = REPLY_ADDRESS.fullmatch(address)
+        if match and match.group(2).lower() == inbound_domain.lower():
+            return match.group(1), "address"
+    for reference in references:
+        match = THREAD_ID.fullmatch(reference)
+        if match and match.group(2).lower() == inbound_domain.lower():
+            return match.group(1), "thread"
+    return None, None
+
+
+def _content_id(sender: str, date: str, subject: str, text: str) -> str:
+    """Without a Message-ID, the content itself is the dedupe key for SendGrid's retries."""
+    digest = hashlib.sha256(
+        "\x00".join([sender, date, subject, text]).encode("utf-8", "surrogatepass")
+    ).hexdigest()
+    return f"<{digest}@no-message-id.invalid>"
 
 
 def _message_id(value: str) -> str | None:

@@ -13,6 +13,7 @@ WEBHOOK_SUFFIX = "_webhooks"
 
 
 def init_app(app: Flask) -> None:
+    from staff import notify
     from staff.auth import login_manager
     from staff.cli import staff_cli
     from staff.views import bp
@@ -28,6 +29,7 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     app.register_blueprint(bp)
     app.cli.add_command(staff_cli)
+    notify.init_app(app)
 
 
 def _protect_from_csrf() -> None:

@@ -10,12 +10,12 @@ from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from core.clock import now
-from staff import audit, worknotes
+from outreach.models import Channel
+from staff import audit, contractors, worknotes
 from staff.errors import NotFound, WorkError, required_text
 from staff.models import OUTREACH_KINDS, NoteKind, StaffUser, WorkNote
 from staff.paging import Page, page_of
-from surveys.models import Alert, AlertStatus, Response, Severity
-from surveys.triage import AlertKind
+from surveys.models import Alert, AlertKind, AlertStatus, Response, Severity
 
 OPEN, ACKNOWLEDGED, ESCALATED, RESOLVED = tuple(AlertStatus)
 STATUSES: tuple[str, ...] = tuple(AlertStatus)
@@ -89,6 +89,19 @@ def log_outreach(session: Session, alert_id: int, method: str, note: str, *, by:
     text = required_text(note, "note", "The note on the outreach")
     alert = get_alert(session, alert_id)
     _open(alert)
+    if method in (NoteKind.TEXT, NoteKind.EMAIL):
+        # A text or an email is sent, not just written down: by the one delivery path, which
+        # refuses an opted-out contractor here and checks consent again when it goes.
+        if alert.contractor_id is None:
+            raise WorkError(f"Alert #{alert.id} has no contractor to write to.", "method")
+        contractors.queue_reply(
+            session,
+            alert.contractor_id,
+            Channel.SMS if method == NoteKind.TEXT else Channel.EMAIL,
+            text,
+            "About your assignment" if method == NoteKind.EMAIL else None,
+            by=by,
+        )
     entry = worknotes.write(session, alert, method, text, by)
     if alert.status == OPEN:
         alert.status = ACKNOWLEDGED

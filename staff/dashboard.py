@@ -124,10 +124,42 @@ def build(session: Session, today: date | None = None, weeks: int = WEEKS) -> Da
     since, until = start_of(first), start_of(today + timedelta(days=1))
 
     tallies: dict[tuple[str, str], _Tally] = defaultdict(lambda: _Tally(weeks))
+    _tally_ratings(session, tallies, first, weeks, since, until)
+    _tally_invitations(session, tallies, since, until)
 
-    def keys(client: str, manager: str) -> Iterable[tuple[str, str]]:
-        return (("all", ""), ("client", client), ("manager", manager))
+    def groups(dimension: str) -> list[Group]:
+        names = sorted(name for kind, name in tallies if kind == dimension)
+        return [tallies[(dimension, name)].group(name) for name in names]
 
+    by_client, by_manager = groups("client"), groups("manager")
+    age_labels, ages = open_work_by_age(session)
+    return Dashboard(
+        weeks=week_starts,
+        overall=tallies[("all", "")].group("All contractors"),
+        by_client=by_client,
+        by_manager=by_manager,
+        age_labels=age_labels,
+        ages=ages,
+        client_chart=_chart("Average rating by client, per week", week_starts, by_client),
+        manager_chart=_chart(
+            "Average rating by account manager, per week", week_starts, by_manager
+        ),
+    )
+
+
+def _keys(client: str, manager: str) -> Iterable[tuple[str, str]]:
+    """The groups a contractor's figures count in: everyone, their client, their manager."""
+    return (("all", ""), ("client", client), ("manager", manager))
+
+
+def _tally_ratings(
+    session: Session,
+    tallies: dict[tuple[str, str], _Tally],
+    first: date,
+    weeks: int,
+    since: datetime,
+    until: datetime,
+) -> None:
     ratings = session.execute(
         select(
             Response.created_at,
@@ -149,13 +181,17 @@ def build(session: Session, today: date | None = None, weeks: int = WEEKS) -> Da
         if rating is None or contractor_id is None or not 0 <= week < weeks:
             continue
         out_of_five = rating / scale_max * 5
-        for key in keys(client, manager):
+        for key in _keys(client, manager):
             tally = tallies[key]
             tally.rating_sum[week] += out_of_five
             tally.rating_count[week] += 1
             tally.week_people[week].add(contractor_id)
             tally.people.add(contractor_id)
 
+
+def _tally_invitations(
+    session: Session, tallies: dict[tuple[str, str], _Tally], since: datetime, until: datetime
+) -> None:
     invitations = session.execute(
         select(
             Invitation.status,
@@ -171,31 +207,12 @@ def build(session: Session, today: date | None = None, weeks: int = WEEKS) -> Da
         )
     )
     for status, contractor_id, client, manager in invitations:
-        for key in keys(client, manager):
+        for key in _keys(client, manager):
             tally = tallies[key]
             tally.sent += 1
             if status == InvitationStatus.ANSWERED:
                 tally.answered += 1
                 tally.answering.add(contractor_id)
-
-    def groups(dimension: str) -> list[Group]:
-        names = sorted(name for kind, name in tallies if kind == dimension)
-        return [tallies[(dimension, name)].group(name) for name in names]
-
-    by_client, by_manager = groups("client"), groups("manager")
-    age_labels, ages = open_work_by_age(session)
-    return Dashboard(
-        weeks=week_starts,
-        overall=tallies[("all", "")].group("All contractors"),
-        by_client=by_client,
-        by_manager=by_manager,
-        age_labels=age_labels,
-        ages=ages,
-        client_chart=_chart("Average rating by client, per week", week_starts, by_client),
-        manager_chart=_chart(
-            "Average rating by account manager, per week", week_starts, by_manager
-        ),
-    )
 
 
 def _chart(title: str, weeks: list[date], groups: list[Group]) -> Chart:

@@ -105,7 +105,10 @@ class OutreachForm(ActionForm):
         default="call",
         validate_choice=False,
     )
-    note = _note("What came of it", "Say what came of the outreach.")
+    # For a text or an email this is the message the contractor gets (it is sent, then logged).
+    note = _note(
+        "What came of it (for Text or Email: the message sent)", "Say what came of the outreach."
+    )
     submit = SubmitField("Log outreach")
 
 

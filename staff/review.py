@@ -23,10 +23,10 @@ from outreach.models import Channel
 from staff import audit
 from staff.errors import WorkError
 from staff.paging import Page, page_of
-from surveys import triage
+from surveys import care, triage
 from surveys.categories import CATEGORIES, PROBLEMS, TICKET_PRIORITY
 from surveys.evaluation import Score
-from surveys.models import OPEN_WORK, Correction, Response, Severity, TicketStatus
+from surveys.models import OPEN_WORK, AlertKind, Correction, Response, Severity, TicketStatus
 
 LABELS = ("category", "negative", "quit_intent", "opt_out")
 PER_PAGE = 25
@@ -100,9 +100,9 @@ def review(session: Session, response_id: int, labels: Mapping[str, Any], *, by:
     if before["category"] != after["category"]:
         _recategorise(session, response, before["category"], after["category"])
     if after["quit_intent"] and not before["quit_intent"] and response.contractor is not None:
-        triage.raise_alert(
+        care.raise_alert(
             session,
-            triage.AlertKind.QUIT_INTENT,
+            AlertKind.QUIT_INTENT,
             Severity.URGENT,
             "said they may leave (staff review)",
             contractor_id=response.contractor.id,

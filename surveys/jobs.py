@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from core import metrics
 from core.db import db, writer_turn
 from outreach import inbox
-from surveys import replies, triage
+from surveys import claims, replies, silence
 
 log = logging.getLogger(__name__)
 
@@ -16,13 +16,13 @@ log = logging.getLogger(__name__)
 def raise_silence_alerts() -> dict[str, int]:
     """A tick step: Care alerts for contractors who stopped answering."""
     with db.session() as session:
-        return {"silence_alerts": triage.raise_silence_alerts(session)}
+        return {"silence_alerts": silence.raise_silence_alerts(session)}
 
 
 def sweep_waiting_replies() -> dict[str, int]:
     """A tick step, the outbox sweep: replies that wait for a reader get one now."""
     with db.session() as session:
-        waiting = len(replies.pending_message_ids(session, limit=1))
+        waiting = len(claims.pending_message_ids(session, limit=1))
     if waiting:
         # Replies stored while Redis was down, or left by a reader that was killed.
         inbox.INBOUND_DRAIN.repair()
@@ -43,7 +43,7 @@ class _Reader:
 
     def read_batch(self, limit: int = replies.BATCH) -> int:
         with db.session() as session:
-            urgent, self.screened_through = replies.urgent_waiting(session, self.screened_through)
+            urgent, self.screened_through = claims.urgent_waiting(session, self.screened_through)
         try:
             return len(read_batch(limit, first=urgent))
         except Exception:
@@ -64,7 +64,7 @@ def read_batch(limit: int = replies.BATCH, first: Sequence[int] = ()) -> list[in
 
 def read_waiting_messages(limit: int = replies.BATCH) -> int:
     with db.session() as session:
-        ids = replies.pending_message_ids(session, limit)
+        ids = claims.pending_message_ids(session, limit)
     for message_id in ids:
         try:
             with db.session() as session:
@@ -76,6 +76,6 @@ def read_waiting_messages(limit: int = replies.BATCH) -> int:
             # left for staff with its error.
             log.exception("reading inbound message %s failed", message_id)
             with db.session() as session:
-                replies.record_failure(session, message_id, repr(exc))
+                claims.record_failure(session, message_id, repr(exc))
             metrics.REPLIES_READ.labels(outcome="failed").inc()
     return len(ids)

@@ -28,7 +28,7 @@ def init_app() -> None:
 def replies_waiting() -> Iterable[Metric]:
     """How many stored replies wait for a reader and how long the oldest has waited: one
     indexed query (``ix_messages_pending``) over the waiting rows only."""
-    from surveys.replies import MAX_ATTEMPTS
+    from surveys.claims import MAX_ATTEMPTS
 
     try:
         with db.session() as session:

@@ -1,6 +1,5 @@
 """What we learn (Response, Correction) and the work it makes for Support (Ticket) and Care
-(Alert). What we ask (Survey, Invitation) lives with its life cycle in :mod:`outreach.models`;
-the names are kept here for callers that still import them from surveys."""
+(Alert). What we ask (Survey, Invitation) lives with its life cycle in :mod:`outreach.models`."""
 
 from __future__ import annotations
 
@@ -26,22 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.clock import now
 from core.db import Base
 from core.types import UTCDateTime
-from outreach.models import Contractor, Invitation, InvitationStatus, Survey
-
-__all__ = [
-    "OPEN_WORK",
-    "Alert",
-    "AlertStatus",
-    "Correction",
-    "Invitation",
-    "InvitationStatus",
-    "Response",
-    "Severity",
-    "Survey",
-    "Team",
-    "Ticket",
-    "TicketStatus",
-]
+from outreach.models import Contractor, Invitation
 
 ticket_responses = Table(
     "ticket_responses",
@@ -147,6 +131,17 @@ class Severity(StrEnum):
     URGENT = "urgent"
     HIGH = "high"
     NORMAL = "normal"
+
+
+class AlertKind(StrEnum):
+    """What trend an alert is about; :mod:`surveys.care` says when each is raised."""
+
+    QUIT_INTENT = "quit_intent"
+    LOW_RATING_STREAK = "low_rating_streak"
+    BASELINE_DROP = "baseline_drop"
+    EARLY_TENURE = "early_tenure"
+    SILENCE = "silence"
+    CLIENT_HOTSPOT = "client_hotspot"
 
 
 # Ticket and alert statuses that are still someone's work.

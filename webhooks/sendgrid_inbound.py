@@ -16,7 +16,7 @@ from flask import Blueprint, abort, current_app, request
 
 from core.config import Settings
 from core.db import db
-from outreach import email_inbox, inbox
+from outreach import email_form, email_inbox, inbox
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +31,13 @@ def inbound_email(secret: str) -> tuple[str, int]:
     if not expected or not hmac.compare_digest(secret.encode(), expected.encode()):
         abort(403)
     try:
-        fields = email_inbox.read_form(request.stream, request.content_type or "")
+        fields = email_form.read_form(request.stream, request.content_type or "")
         message = email_inbox.parse(
             fields,
             inbound_domain=settings.sendgrid_inbound_domain,
             own_addresses=[settings.sendgrid_from_email],
         )
-    except email_inbox.BadInboundEmail as exc:
+    except email_form.BadInboundEmail as exc:
         abort(400, str(exc))
     if message.automatic is not None:
         log.info("dropped inbound email %s: %s", message.message_id, message.automatic)

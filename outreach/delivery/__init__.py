@@ -4,6 +4,7 @@
 - :mod:`~outreach.delivery.refusals`: what a provider's refusal means (one pure decision)
 - :mod:`~outreach.delivery.protocol`: the send protocol (claim, row, call, record)
 - :mod:`~outreach.delivery.invitations`, :mod:`~outreach.delivery.staff_messages`: its users
+- :mod:`~outreach.delivery.due`: which invitations and reminders may go now
 - :mod:`~outreach.delivery.dispatcher`: the RQ job that sends whatever may go now
 """
 
@@ -13,15 +14,14 @@ from outreach.delivery.dispatcher import (
     dispatch,
     nudge_dispatch,
 )
+from outreach.delivery.due import due_reminder_ids, sendable_invitation_ids
 from outreach.delivery.invitations import (
     EmailLinks,
     Route,
-    due_reminder_ids,
     render,
     replied_since,
     send_invitation,
     send_reminder,
-    sendable_invitation_ids,
 )
 from outreach.delivery.refusals import MAX_SEND_ATTEMPTS, Decision, Verdict, decide
 from outreach.delivery.staff_messages import (

@@ -22,14 +22,8 @@ from core.config import Settings
 from core.db import db
 from core.queue import OUTBOUND, Drain, queues
 from outreach.channels import Channel, channels_for
-from outreach.delivery.invitations import (
-    EmailLinks,
-    Route,
-    due_reminder_ids,
-    send_invitation,
-    send_reminder,
-    sendable_invitation_ids,
-)
+from outreach.delivery.due import due_reminder_ids, sendable_invitation_ids
+from outreach.delivery.invitations import EmailLinks, Route, send_invitation, send_reminder
 from outreach.delivery.staff_messages import send_staff_message, sendable_staff_message_ids
 from outreach.models import Channel as ChannelName
 from outreach.models import Message

@@ -99,6 +99,9 @@ def send_staff_message(
             return Declined.WINDOW
         if not consent.may_contact(session, message.to_address):
             return Declined.STOP
+        # A "no" on the contractor's other address stops this one too, as for surveys.
+        if consent.contractor_opted_out(session, [contractor.phone, contractor.email]):
+            return Declined.STOP
         return None
 
     outbound = OutboundMessage(

@@ -125,7 +125,8 @@ def test_care_acknowledges_and_resolves_an_alert(tab: Tab) -> None:
     page.get_by_label("Text", exact=True).check()
     page.get_by_label("What came of it").fill("Texted; they will call back at 5.")
     page.get_by_role("button", name="Log outreach").click()
-    expect(page.get_by_text("Texted; they will call back at 5.")).to_be_visible()
+    # Logged as a note and, now that a text is sent, shown in the conversation too.
+    expect(page.get_by_text("Texted; they will call back at 5.").first).to_be_visible()
     page.get_by_label("Outcome").fill("Talked it through; staying on.")
     page.get_by_role("button", name="Resolve").click()
     expect(page.get_by_text("This alert is resolved.")).to_be_visible()

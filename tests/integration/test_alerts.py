@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from core.db import db
 from outreach.models import Contractor, Invitation, Survey
+from surveys.care import ALERT_COOLDOWN
 from surveys.models import Alert, Response
-from surveys.triage import ALERT_COOLDOWN, raise_silence_alerts
+from surveys.silence import raise_silence_alerts
 from tests.conftest import FrozenClock
 from tests.factories import make_contractor, make_response
 from tests.integration.conftest import Live

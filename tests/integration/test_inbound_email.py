@@ -14,8 +14,8 @@ from core.db import db
 from outreach.consent import Reach, reach
 from outreach.email_threads import thread_message_id
 from outreach.models import Invitation, Message, Survey
+from surveys.matching import ANSWER_WINDOW
 from surveys.models import Alert, Response, Ticket
-from surveys.replies import ANSWER_WINDOW
 from tests.conftest import FrozenClock
 from tests.factories import make_contractor
 from tests.fixtures.email.inbound_parse import INBOUND_PATH, encode, fields, sample

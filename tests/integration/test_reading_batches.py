@@ -12,7 +12,7 @@ from core.config import Settings
 from core.db import db
 from outreach import inbox
 from outreach.models import Direction, Message
-from surveys import jobs, replies
+from surveys import claims, jobs, replies
 from surveys.models import Response, Ticket
 from tests.conftest import FrozenClock
 from tests.factories import make_contractor
@@ -121,7 +121,7 @@ def test_reading_batches_urgent_reply_is_read_before_an_older_backlog(
     _store(settings, "+12125550199", "a coworker threatened to hurt me today", "SM" + "9" * 32)
 
     with db.session() as session:
-        urgent, screened = replies.urgent_waiting(session, after_id=0)
+        urgent, screened = claims.urgent_waiting(session, after_id=0)
     with db.session() as session:
         read = replies.read_batch(session, limit=10, first=urgent)
 

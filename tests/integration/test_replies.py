@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from core.db import db
 from outreach.models import Invitation, Message, Survey
 from staff.inbox import flagged_replies
+from surveys.matching import ANSWER_WINDOW
 from surveys.models import Response
-from surveys.replies import ANSWER_WINDOW
 from tests.conftest import FrozenClock
 from tests.factories import make_contractor
 from tests.integration.conftest import Live

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db import db
+from outreach.models import Survey
 from staff.models import AuditEvent
-from surveys.models import Survey
 from tests.conftest import FrozenClock
 from tests.factories import DEFAULT_STAFF_PASSWORD, make_contractor, make_staff_user
 from tests.integration.conftest import Live

@@ -8,7 +8,8 @@ from email.message import EmailMessage
 
 import pytest
 
-from outreach.email_inbox import BadInboundEmail, InboundEmail, decode, parse, read_form
+from outreach.email_form import BadInboundEmail, decode, read_form
+from outreach.email_inbox import InboundEmail, parse
 from outreach.email_text import html_to_text, reply_text
 from outreach.email_threads import thread_message_id
 from tests.fixtures.email.inbound_parse import encode, fields, sample

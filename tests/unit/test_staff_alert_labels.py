@@ -1,5 +1,5 @@
 from staff.alerts import KIND_LABELS
-from surveys.triage import AlertKind
+from surveys.models import AlertKind
 
 
 def test_alert_kind_labels_name_every_kind_triage_raises() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from surveys.care import baseline_drop
 from surveys.scoring import is_low
-from surveys.triage import baseline_drop
 
 
 @pytest.mark.parametrize(

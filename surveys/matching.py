@@ -1,0 +1,252 @@
+"""Who sent a reply and what it answers.
+
+- **SMS**: the sender's phone finds the contractor; the reply answers their most recent
+  invitation still inside its answer window. Texts that follow one another within
+  :data:`GROUP_WINDOW` ("4", then "timecard is late") are one answer.
+- **Email**: the ``reply+<token>@`` address, or our Message-ID in In-Reply-To/References,
+  names the invitation (the webhook found the token); otherwise the sender's address finds
+  the contractor and their open invitation, as for SMS.
+- A reply that arrives after the answer window, or when no invitation is open, answers
+  nothing (it is read as unsolicited); :class:`Match` says which invitation it was late for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql.elements import ColumnElement
+
+from core.clock import now
+from outreach.models import Channel, Contractor, Direction, Invitation, InvitationStatus, Message
+from surveys.answers import earlier_texts
+from surveys.models import Response
+from surveys.triage_memory import Memory
+
+# How long after it went out an invitation still takes its answer.
+ANSWER_WINDOW = timedelta(days=7)
+# Texts this close together are one answer: "4" and then "timecard is late".
+GROUP_WINDOW = timedelta(minutes=5)
+_ANSWERABLE = (InvitationStatus.SENT, InvitationStatus.DELIVERED, InvitationStatus.ANSWERED)
+
+
+def _address(message: Message) -> str:
+    return message.from_address.strip().lower()
+
+
+def _address_column(channel: str) -> ColumnElement[str | None]:
+    return Contractor.phone if channel == Channel.SMS else Contractor.email  # type: ignore[return-value]
+
+
+_ACTIVE_FIRST = (case((Contractor.status == "active", 0), else_=1), Contractor.id.desc())
+
+
+def find_contractor(session: Session, message: Message) -> Contractor | None:
+    """The contractor an address belongs to; an active one first when two share it."""
+    address = _address(message)
+    if not address:
+        return None
+    return session.scalar(
+        select(Contractor)
+        .where(func.lower(_address_column(message.channel)) == address)
+        .order_by(*_ACTIVE_FIRST)
+        .limit(1)
+    )
+
+
+def answerable(invitation: Invitation, at: datetime) -> bool:
+    """Whether an invitation still takes an answer at ``at``."""
+    return (
+        invitation.status in _ANSWERABLE
+        and invitation.sent_at is not None
+        and invitation.sent_at >= at - ANSWER_WINDOW
+    )
+
+
+def open_invitation(
+    session: Session, contractor_id: int, at: datetime | None = None
+) -> Invitation | None:
+    """The contractor's most recent invitation still inside its answer window at ``at``."""
+    at = at or now()
+    return session.scalar(
+        select(Invitation)
+        .where(
+            Invitation.contractor_id == contractor_id,
+            Invitation.status.in_(_ANSWERABLE),
+            Invitation.sent_at >= at - ANSWER_WINDOW,
+        )
+        .order_by(Invitation.sent_at.desc(), Invitation.id.desc())
+        .limit(1)
+    )
+
+
+@dataclass
+class Batch:
+    """What reading a batch of messages needs, loaded for the whole batch at once and kept up
+    to date as each message is read, so that a reply costs no look-ups of its own."""
+
+    # (channel, lower-case address) -> the contractor it belongs to, None when nobody's
+    contractors: dict[tuple[str, str], Contractor | None] = field(default_factory=dict)
+    # contractor id -> invitations that took answers when the earliest message came, newest first
+    invitations: dict[int, list[Invitation]] = field(default_factory=dict)
+    # contractor id -> (created_at, message id, response or its id) of their SMS texts read
+    texts: dict[int, list[tuple[datetime, int, Response | int]]] = field(default_factory=dict)
+    # reply -> the bodies of this batch's texts that it holds, in order
+    bodies: dict[Response, list[str]] = field(default_factory=dict)
+    # messages read, and the reply each went into: linked once the replies have ids
+    read_into: list[tuple[Message, Response]] = field(default_factory=list)
+    memory: Memory = field(default_factory=Memory)
+
+    @classmethod
+    def load(cls, session: Session, messages: Sequence[Message]) -> Batch:
+        batch = cls()
+        if not messages:
+            return batch
+        for channel in (Channel.SMS, Channel.EMAIL):
+            addresses = {_address(m) for m in messages if m.channel == channel} - {""}
+            for address in addresses:
+                batch.contractors[(channel, address)] = None
+            if not addresses:
+                continue
+            column = func.lower(_address_column(channel))
+            found = session.execute(
+                select(column, Contractor).where(column.in_(addresses)).order_by(*_ACTIVE_FIRST)
+            )
+            for address, contractor in found:
+                if batch.contractors.get((channel, address)) is None:
+                    batch.contractors[(channel, address)] = contractor
+        ids = {c.id for c in batch.contractors.values() if c is not None}
+        if not ids:
+            return batch
+        earliest = min(m.created_at for m in messages)
+        latest = max(m.created_at for m in messages)
+        for invitation in session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.contractor_id.in_(ids),
+                Invitation.status.in_(_ANSWERABLE),
+                Invitation.sent_at >= earliest - ANSWER_WINDOW,
+            )
+            .options(selectinload(Invitation.survey))
+            .order_by(Invitation.sent_at.desc(), Invitation.id.desc())
+        ):
+            batch.invitations.setdefault(invitation.contractor_id, []).append(invitation)
+        for sender, created_at, message_id, response_id in session.execute(
+            select(
+                Message.contractor_id, Message.created_at, Message.id, Message.response_id
+            ).where(
+                Message.contractor_id.in_(ids),
+                Message.direction == Direction.INBOUND,
+                Message.channel == Channel.SMS,
+                Message.response_id.is_not(None),
+                Message.created_at >= earliest - GROUP_WINDOW,
+                Message.created_at <= latest,
+            )
+        ):
+            if sender is not None and response_id is not None:  # both, by the query
+                batch.texts.setdefault(sender, []).append((created_at, message_id, response_id))
+        take_clients(session, {c.client for c in batch.contractors.values() if c is not None})
+        batch.memory = Memory.load(session, ids, earliest)
+        return batch
+
+    def contractor(self, session: Session, message: Message) -> Contractor | None:
+        key = (message.channel, _address(message))
+        if key not in self.contractors:
+            self.contractors[key] = find_contractor(session, message)
+        return self.contractors[key]
+
+    def open_invitation(self, contractor_id: int, at: datetime) -> Invitation | None:
+        for invitation in self.invitations.get(contractor_id, ()):
+            if answerable(invitation, at):
+                return invitation
+        return None
+
+    def grouped_response(
+        self, session: Session, contractor_id: int, message: Message
+    ) -> Response | None:
+        """The answer this text continues: the one holding the contractor's previous text,
+        when that came less than GROUP_WINDOW before this one."""
+        earlier = [
+            text
+            for text in self.texts.get(contractor_id, ())
+            if text[1] != message.id
+            and message.created_at - GROUP_WINDOW <= text[0] <= message.created_at
+        ]
+        if not earlier:
+            return None
+        held = max(earlier, key=lambda text: (text[0], text[1]))[2]
+        return held if isinstance(held, Response) else session.get(Response, held)
+
+    def earlier_texts(self, session: Session, response: Response) -> list[str]:
+        """What the contractor sent before into ``response``: stored texts, then this batch's."""
+        stored = earlier_texts(session, response.id) if response.id is not None else []
+        return stored + self.bodies.get(response, [])
+
+    def read(self, contractor_id: int | None, message: Message, response: Response) -> None:
+        self.read_into.append((message, response))
+        self.bodies.setdefault(response, []).append(message.body)
+        if contractor_id is not None and message.channel == Channel.SMS:
+            self.texts.setdefault(contractor_id, []).append(
+                (message.created_at, message.id, response)
+            )
+
+    def finish(self, session: Session) -> None:
+        """Link each message read to its reply: one flush for the batch gives them their ids."""
+        session.flush()
+        for message, response in self.read_into:
+            message.response_id = response.id
+            message.invitation_id = response.invitation_id
+        self.read_into.clear()
+
+
+@dataclass
+class Match:
+    contractor: Contractor | None
+    invitation: Invitation | None
+    # What the reply claimed to answer, when that invitation no longer takes answers.
+    late_for: Invitation | None = None
+
+
+def match_email(session: Session, message: Message, batch: Batch) -> Match:
+    token = (message.payload or {}).get("reply_token")
+    named = (
+        session.scalar(select(Invitation).where(Invitation.reply_token == token)) if token else None
+    )
+    if named is not None:
+        if answerable(named, message.created_at):
+            return Match(named.contractor, named)
+        return Match(named.contractor, None, late_for=named)
+    contractor = batch.contractor(session, message)
+    if contractor is None:
+        return Match(None, None)
+    return Match(contractor, batch.open_invitation(contractor.id, message.created_at))
+
+
+def match_sms(session: Session, message: Message, batch: Batch) -> Match:
+    contractor = batch.contractor(session, message)
+    if contractor is None:
+        return Match(None, None)
+    invitation = batch.open_invitation(contractor.id, message.created_at)
+    if invitation is None:
+        late = session.scalar(
+            select(Invitation)
+            .where(Invitation.contractor_id == contractor.id, Invitation.sent_at.is_not(None))
+            .order_by(Invitation.sent_at.desc(), Invitation.id.desc())
+            .limit(1)
+        )
+        return Match(contractor, None, late_for=late)
+    return Match(contractor, invitation)
+
+
+def take_clients(session: Session, clients: set[str]) -> None:
+    """On PostgreSQL, hold these clients until the transaction ends, so that readers racing
+    over one client's replies take turns at its alerts (one open client hot-spot, not two;
+    no deadlock over its alert rows): in one order, and before triage loads what it knows.
+    SQLite has one writer at a time already."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for client in sorted(clients):
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtext(client))))
