@@ -61,7 +61,9 @@ _NOUNS = (
     r"(?:texts?|text messages?|messages?|msgs?|sms|surveys?|emails?|e-mails?|notifications?|"
     r"check-?ins?)"
 )
-_PLEASE = r"(?:please|pls|plz|plis|ty|now|thanks?|thank you|thx|asap|por favor|porfa|porfavor|gracias)"
+_PLEASE = (
+    r"(?:please|pls|plz|plis|ty|now|thanks?|thank you|thx|asap|por favor|porfa|porfavor|gracias)"
+)
 _SUBJECT = r"(?:your|the|this|these|that|ur|all|my|any)"
 # Only these may qualify the list: "the weekend list" or "the float list" is a roster of
 # shifts, not our messages.
