@@ -163,8 +163,8 @@ _PLAIN_OPT_OUTS_ES = [
     rf"(?:ya )?no (?:me |nos )?(?:sigan |vuelvan a )?(?:{_ES_SEND})(?: mas)?"
     rf"(?: (?:estos|estas|sus|mas))?(?: {_ES_NOUNS})?(?: (?:a|en|de) (?:este|mi) "
     r"(?:numero|cel|celular|telefono|correo))?",
-    rf"(?:ya )?no (?:quiero|kiero|deseo|necesito) (?:recibir )?(?:mas )?(?:estos |estas |sus |mas )?"
-    rf"{_ES_NOUNS}",
+    r"(?:ya )?no (?:quiero|kiero|deseo|necesito) (?:recibir )?(?:mas )?"
+    rf"(?:estos |estas |sus |mas )?{_ES_NOUNS}",
     r"(?:ya )?no (?:quiero|deseo) participar en (?:las |sus |estas )?encuestas",
     rf"no (?:me interesa(?: recibir)?|estoy interesad[oa] en) (?:estos |estas |sus |los |las )?"
     rf"{_ES_NOUNS}",
@@ -175,7 +175,8 @@ _PLAIN_OPT_OUTS_ES = [
     rf"(?:no me molesten|dejen de molestar(?:me)?)(?: mas)? con (?:los |las |sus |estos |estas )?"
     rf"{_ES_NOUNS}",
     # Not "sáquenme de aquí": that is about the job.
-    rf"(?:sacame|saquenme|quitenme|quitame|borrenme|borrame) de (?:esto|sus (?:{_ES_NOUNS}|listas?))",
+    r"(?:sacame|saquenme|quitenme|quitame|borrenme|borrame) de "
+    rf"(?:esto|sus (?:{_ES_NOUNS}|listas?))",
     r"(?:borrenme|borrame)",
     r"(?:borren|eliminen|quiten|olvidense de) (?:mi|este) (?:numero|correo|cel|celular)"
     r"(?: de (?:su|la|sus) (?:lista|listas|sistema))?",
