@@ -77,11 +77,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_staff(app)
 
     from core.cli import register as register_core_cli
-    from outreach.cli import contractors_cli
+    from outreach.cli import consent_cli, contractors_cli
     from surveys.cli import surveys_cli
 
     register_core_cli(app)
     app.cli.add_command(contractors_cli)
+    app.cli.add_command(consent_cli)
     app.cli.add_command(surveys_cli)
 
     app.add_url_rule("/healthz", "healthz", healthz)

@@ -160,6 +160,11 @@ class Settings:
     reminder_after_hours: int = field(
         default=48, metadata=_env("REMINDER_AFTER_HOURS", _positive_int)
     )
+    # The global contact rule: at most this many survey conversations per contractor in any
+    # 30 days, across every survey and campaign (staff replies do not count).
+    contact_limit_per_30_days: int = field(
+        default=4, metadata=_env("CONTACT_LIMIT_PER_30_DAYS", _positive_int)
+    )
     # How long a send may sit in "sending" before we conclude its worker died and ask the
     # provider whether it took the message.
     send_recovery_seconds: int = field(

@@ -17,6 +17,7 @@ from core.clock import now
 from core.config import INSTANCE_DIR
 from core.db import db
 from demo import history as demo_history
+from outreach import consent_log
 from outreach.models import Channel, Contractor, Survey
 from outreach.schedule import local_today, zone
 from staff.models import Role, StaffUser
@@ -62,6 +63,9 @@ DEMO_ROSTER = [
 # Every seed-demo moves them to a zone where it is early afternoon and puts today on day 3 of
 # their assignment: their survey goes out at once, so a reply answers it, at any hour.
 DEMO_PLAYERS = {"DEMO-001": Channel.SMS, "DEMO-011": Channel.EMAIL}
+# US states from the roster: Texas's Sunday-noon rule and 09:00 start apply to Ivan (see
+# outreach/data/quiet_hours.toml); New York has no row, so Ben gets the 08:00-20:00 bounds.
+DEMO_STATES = {"DEMO-002": "NY", "DEMO-009": "TX"}
 AFTERNOON = 13.5  # the local hour the players are moved closest to
 # About three hours apart around the globe: one of them is always near AFTERNOON.
 PLAYER_ZONES = (
@@ -122,6 +126,7 @@ def seed_survey(session: Session) -> Survey:
 def seed_roster(session: Session) -> int:
     existing = set(session.scalars(select(Contractor.external_id)))
     created = 0
+    consents: list[tuple[str, str]] = []
     for external_id, name, phone, timezone, client, manager in DEMO_ROSTER:
         if external_id in existing:
             continue
@@ -139,9 +144,14 @@ def seed_roster(session: Session) -> int:
                 end_date=start + timedelta(days=180),
                 client=client,
                 account_manager=manager,
+                state=DEMO_STATES.get(external_id),
             )
         )
+        consents += [(phone, Channel.SMS), (f"{name.split()[0].lower()}@example.com", "email")]
         created += 1
+    # The roster stands for the consent in the onboarding paperwork: it is the first entry of
+    # each address's consent record (staff see it on the contractor page).
+    consent_log.roster_consent(session, consents, actor="roster:demo")
     return created
 
 

@@ -27,6 +27,29 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    if connection.dialect.name == "sqlite":
+        _run_sqlite(connection)
+        return
+    _configure_and_run(connection)
+
+
+def _run_sqlite(connection) -> None:  # type: ignore[no-untyped-def]
+    # Batch mode copies a table, drops the old one and renames the copy; with foreign keys on,
+    # dropping a table that other rows point at fails (0002 on a database with replies in it).
+    # SQLite ignores this pragma inside a transaction, so it goes on the driver's connection
+    # before ours begins, and the keys are checked once the migrations are done instead.
+    raw = connection.connection.driver_connection
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        _configure_and_run(connection)
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"migration left rows pointing at nothing: {broken[:5]}")
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _configure_and_run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

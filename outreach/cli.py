@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from core.db import db
+from outreach import consent_export
 from outreach.roster import RosterFileError, import_roster, read_roster
 
 contractors_cli = AppGroup("contractors", help="The contractor roster.")
@@ -43,7 +44,8 @@ def import_command(file: Path, region: str | None, dry_run: bool) -> None:
     """Create or update contractors from FILE (CSV, or JSON: a list of objects).
 
     Columns: external_id, name, phone, email, timezone, channel, start_date, end_date, client,
-    account_manager. Rows are matched to contractors by external_id. Good rows are saved even
+    account_manager, language, state (or an address to read it from). Rows are matched to
+    contractors by external_id. Good rows are saved even
     when others are refused; the exit status is 1 if any row was refused.
     """
     region = region or current_app.config["SETTINGS"].default_region
@@ -63,3 +65,28 @@ def import_command(file: Path, region: str | None, dry_run: bool) -> None:
         click.echo(str(error))
     if not report.ok:
         raise SystemExit(SOME_ROWS_REFUSED)
+
+
+consent_cli = AppGroup("consent", help="The consent record, for a carrier's review.")
+
+
+@consent_cli.command("export")
+@click.argument("addresses", nargs=-1, required=True)
+@click.option("--format", "kind", type=click.Choice(["csv", "json"]), default="csv")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Default: stdout")
+def export_consent(addresses: tuple[str, ...], kind: str, output: Path | None) -> None:
+    """Every consent change of ADDRESSES (phone numbers in E.164, or emails)."""
+    settings = current_app.config["SETTINGS"]
+    with db.session() as session:
+        data = consent_export.record(
+            session,
+            list(addresses),
+            program=settings.program_name,
+            limit=settings.contact_limit_per_30_days,
+        )
+    text = consent_export.to_csv(data) if kind == "csv" else consent_export.to_json(data)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"{len(data['events'])} consent event(s) written to {output}", err=True)

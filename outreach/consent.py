@@ -24,7 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.clock import now
-from outreach.models import Consent
+from outreach import consent_log
+from outreach.models import Consent, ConsentChange, ConsentSource
 
 
 def _consent(session: Session, address: str, channel: str) -> Consent:
@@ -35,27 +36,68 @@ def _consent(session: Session, address: str, channel: str) -> Consent:
     return consent
 
 
-def record_opt_out(session: Session, address: str, channel: str, source: str) -> Consent:
-    """Stop all messages to ``address``. ``source`` says how we learned: keyword, 21610,
-    bounce, spamreport, unsubscribe_link, plain_language, staff."""
+def record_opt_out(
+    session: Session,
+    address: str,
+    channel: str,
+    source: str,
+    *,
+    actor: str = "contractor",
+    text_version: str | None = None,
+    message_id: int | None = None,
+) -> Consent:
+    """Stop all messages to ``address``. ``source`` says how we learned (a ConsentSource or
+    a provider code); the change is appended to the consent record (outreach.consent_log)."""
     consent = _consent(session, address, channel)
     consent.opted_out_at = now()
     consent.source = source
+    consent_log.append(
+        session,
+        address,
+        channel,
+        ConsentChange.OPT_OUT,
+        source,
+        actor=actor,
+        text_version=text_version,
+        message_id=message_id,
+    )
     session.flush()
     return consent
 
 
-def record_opt_in(session: Session, address: str, channel: str) -> Consent:
+def record_opt_in(
+    session: Session,
+    address: str,
+    channel: str,
+    source: str = ConsentSource.KEYWORD,
+    *,
+    actor: str = "contractor",
+    text_version: str | None = None,
+    message_id: int | None = None,
+) -> Consent:
     consent = _consent(session, address, channel)
     consent.opted_in_at = now()
+    consent_log.append(
+        session,
+        address,
+        channel,
+        ConsentChange.OPT_IN,
+        source,
+        actor=actor,
+        text_version=text_version,
+        message_id=message_id,
+    )
     session.flush()
     return consent
 
 
-def mark_invalid(session: Session, address: str, channel: str, reason: str) -> Consent:
+def mark_invalid(
+    session: Session, address: str, channel: str, reason: str, *, actor: str = "provider"
+) -> Consent:
     consent = _consent(session, address, channel)
     consent.invalid_at = now()
     consent.invalid_reason = reason
+    consent_log.append(session, address, channel, ConsentChange.INVALID, reason, actor=actor)
     session.flush()
     return consent
 

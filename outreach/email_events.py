@@ -33,6 +33,7 @@ EVENT_STATUS: Mapping[str, str] = {
     "bounce": "bounced",
     "dropped": "dropped",
 }
+_SENDGRID = "provider:sendgrid"  # who, in the consent record
 OPT_OUT_EVENTS: Mapping[str, str] = {
     "spamreport": "spamreport",
     "unsubscribe": "unsubscribe",
@@ -166,16 +167,24 @@ def _apply(session: Session, event: Mapping[str, Any], outcome: Outcome) -> None
             )
     if kind == "bounce" and str(event.get("type") or "bounce") == "bounce":
         # "blocked" bounces are temporary (a full mailbox, a greylist): no suppression.
-        consent.mark_invalid(session, address, Channel.EMAIL, reason="bounce")
+        consent.mark_invalid(session, address, Channel.EMAIL, reason="bounce", actor=_SENDGRID)
     elif kind == "dropped":
         reason = str(event.get("reason") or "").lower()
         if "unsubscribe" in reason:
-            consent.record_opt_out(session, address, Channel.EMAIL, source="unsubscribe")
+            consent.record_opt_out(
+                session, address, Channel.EMAIL, source="unsubscribe", actor=_SENDGRID
+            )
         elif "spam" in reason:
-            consent.record_opt_out(session, address, Channel.EMAIL, source="spamreport")
+            consent.record_opt_out(
+                session, address, Channel.EMAIL, source="spamreport", actor=_SENDGRID
+            )
         else:
-            consent.mark_invalid(session, address, Channel.EMAIL, reason="dropped")
+            consent.mark_invalid(session, address, Channel.EMAIL, reason="dropped", actor=_SENDGRID)
     elif kind in OPT_OUT_EVENTS:
-        consent.record_opt_out(session, address, Channel.EMAIL, source=OPT_OUT_EVENTS[kind])
+        consent.record_opt_out(
+            session, address, Channel.EMAIL, source=OPT_OUT_EVENTS[kind], actor=_SENDGRID
+        )
     elif kind == "group_resubscribe":
-        consent.record_opt_in(session, address, Channel.EMAIL)
+        consent.record_opt_in(
+            session, address, Channel.EMAIL, source="group_resubscribe", actor=_SENDGRID
+        )

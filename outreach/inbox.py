@@ -13,7 +13,7 @@ from core.clock import now
 from core.config import Settings
 from core.db import insert_ignoring_duplicates, insert_once
 from core.queue import INBOUND, Drain
-from outreach import consent
+from outreach import consent, consent_texts
 from outreach.keywords import Keyword, classify, language_of_keyword
 from outreach.models import Channel, Contractor, Direction, Message
 
@@ -77,9 +77,22 @@ def receive_sms(engine: Engine, params: dict[str, str], settings: Settings) -> R
         if new_id is not None:
             address = params["From"]
             if keyword is Keyword.OPT_OUT:
-                consent.record_opt_out(session, address, Channel.SMS, source="keyword")
+                consent.record_opt_out(
+                    session,
+                    address,
+                    Channel.SMS,
+                    source="keyword",
+                    text_version=consent_texts.current_version("opt_out_keyword"),
+                    message_id=new_id,
+                )
             elif keyword is Keyword.OPT_IN:
-                consent.record_opt_in(session, address, Channel.SMS)
+                consent.record_opt_in(
+                    session,
+                    address,
+                    Channel.SMS,
+                    text_version=consent_texts.current_version("opt_in_keyword"),
+                    message_id=new_id,
+                )
             language = _language_for(session, body, address)
     return Received(
         stored=new_id is not None,
@@ -105,48 +118,27 @@ def nudge_processing() -> bool:
 
 
 def confirmation_text(keyword: Keyword, settings: Settings, language: str = "en") -> str:
-    """The one reply a consent keyword gets: no survey, no marketing (FCC 24-18, CTIA)."""
-    program = settings.program_name
-    if language == "es":
-        return _spanish_confirmation(keyword, settings)
-    if keyword is Keyword.OPT_OUT:
-        return (
-            f"{program}: you are unsubscribed and will get no more messages from us. "
-            "Reply START to subscribe again."
-        )
-    if keyword is Keyword.OPT_IN:
-        return (
-            f"{program}: you are subscribed again to assignment surveys. Msg frequency varies. "
-            "Msg & data rates may apply. Reply HELP for help, STOP to opt out."
-        )
-    return help_text(settings)
-
-
-def _spanish_confirmation(keyword: Keyword, settings: Settings) -> str:
-    # GSM-7 like the English texts: no á, í, ó, ú, which would make each a UCS-2 text.
-    program = settings.program_name
-    if keyword is Keyword.OPT_OUT:
-        return (
-            f"{program}: te dimos de baja y no recibiras mas mensajes nuestros. "
-            "Responde ALTA o START para volver a suscribirte."
-        )
-    if keyword is Keyword.OPT_IN:
-        return (
-            f"{program}: te suscribiste de nuevo a las encuestas de tu asignacion. La frecuencia "
-            "varia. Pueden aplicar tarifas de mensajes y datos. Responde AYUDA para ayuda, BAJA "
-            "para darte de baja."
-        )
+    """The one reply a consent keyword gets: no survey, no marketing (FCC 24-18, CTIA). The
+    wording is versioned data (outreach.consent_texts), so a consent event can name it."""
+    purpose = {Keyword.OPT_OUT: "opt_out_keyword", Keyword.OPT_IN: "opt_in_keyword"}.get(
+        keyword, "help"
+    )
     return (
-        f"{program}: encuestas cortas sobre tu asignacion. La frecuencia varia. Pueden aplicar "
-        f"tarifas de mensajes y datos. Responde BAJA o STOP para darte de baja. "
-        f"Ayuda: {settings.support_contact}"
+        help_text(settings, language) if purpose == "help" else _text(purpose, settings, language)
     )
 
 
-def help_text(settings: Settings) -> str:
+def _text(purpose: str, settings: Settings, language: str) -> str:
+    text, _version = consent_texts.render(
+        purpose,
+        "es" if language == "es" else "en",
+        program=settings.program_name,
+        contact=settings.support_contact,
+    )
+    return text
+
+
+def help_text(settings: Settings, language: str = "en") -> str:
     """CTIA's HELP content: the program, the message frequency, how to opt out, the rates
     notice and a contact. GSM-7 only, and short enough for one segment with a long contact."""
-    return (
-        f"{settings.program_name}: short surveys about your assignment. Msg frequency varies. "
-        f"Msg & data rates may apply. Reply STOP to opt out. Help: {settings.support_contact}"
-    )
+    return _text("help", settings, language)

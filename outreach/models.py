@@ -48,6 +48,9 @@ class Contractor(Base):
     status: Mapped[str] = mapped_column(String(20), default="active")
     # The language we write to them in (en, es): from the roster, else learnt from replies.
     language: Mapped[str] = mapped_column(String(5), default="en", server_default="en")
+    # Two-letter US state whose quiet-hours rules apply (outreach/data/quiet_hours.toml), from
+    # the roster's state column or its address; None: only the federal 08:00-20:00 bounds.
+    state: Mapped[str | None] = mapped_column(String(2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, onupdate=now)
 
@@ -97,6 +100,13 @@ class InvitationStatus(StrEnum):
     SKIPPED = "skipped"  # opted out or no usable address when its turn came
 
 
+class HoldReason(StrEnum):
+    """Why an invitation waited (deferred) or did not go (skipped) under the contact rules."""
+
+    QUIET_HOURS = "quiet_hours"  # the contractor's state rules: deferred to the next open hour
+    CONTACT_LIMIT = "contact_limit"  # N survey conversations in 30 days already: skipped
+
+
 class Invitation(Base):
     __tablename__ = "invitations"
     __table_args__ = (
@@ -120,6 +130,8 @@ class Invitation(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A HoldReason when the contact rules deferred or skipped it.
+    hold_reason: Mapped[str | None] = mapped_column(String(20))
 
     survey: Mapped[Survey] = relationship()
     contractor: Mapped[Contractor] = relationship()
@@ -140,6 +152,9 @@ class Consent(Base):
     # An address the provider says cannot take messages (21211, 21614, hard bounce).
     invalid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     invalid_reason: Mapped[str | None] = mapped_column(String(80))
+    # The outbound message that carried the opt-in confirmation to this address: claimed
+    # (compare-and-set from null) before the send, so it goes once per address.
+    confirmation_message_id: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, onupdate=now)
 
     @property
@@ -147,6 +162,50 @@ class Consent(Base):
         return self.opted_out_at is not None and (
             self.opted_in_at is None or self.opted_in_at < self.opted_out_at
         )
+
+
+class ConsentChange(StrEnum):
+    OPT_IN = "opt_in"
+    OPT_OUT = "opt_out"
+    CONFIRMATION_SENT = "confirmation_sent"  # the opt-in confirmation went on first contact
+    INVALID = "invalid"  # the provider cannot deliver to the address
+
+
+class ConsentSource(StrEnum):
+    """How we learned of a consent change; what a carrier's reviewer asks to see."""
+
+    ROSTER_IMPORT = "roster_import"
+    WEB_FORM = "web_form"
+    KEYWORD = "keyword"  # STOP/START and their family, English or Spanish
+    PLAIN_LANGUAGE = "plain_language"  # "stop texting me"
+    STAFF = "staff"
+    PROVIDER_21610 = "21610"  # Twilio: the recipient had sent STOP to our number
+    BOUNCE = "bounce"
+    DROPPED = "dropped"
+    SPAM_REPORT = "spamreport"
+    UNSUBSCRIBE = "unsubscribe"  # SendGrid's own unsubscribe events
+    UNSUBSCRIBE_LINK = "unsubscribe_link"  # ours, RFC 8058 one-click
+    PROVIDER = "provider"  # any other provider refusal that asked us to stop
+    FIRST_CONTACT = "first_contact"
+
+
+class ConsentEvent(Base):
+    """One consent change for one address, never updated or deleted (see
+    :mod:`outreach.consent_log`); :class:`Consent` is the current state derived from these."""
+
+    __tablename__ = "consent_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(320), index=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    change: Mapped[str] = mapped_column(String(20))  # a ConsentChange
+    source: Mapped[str] = mapped_column(String(40))  # a ConsentSource, or a provider code
+    # The consent text version shown (outreach/data/consent_texts.toml), when one was.
+    text_version: Mapped[str | None] = mapped_column(String(40))
+    # Who: "contractor", "system", "provider:twilio", "staff:<email>", "roster:<file>".
+    actor: Mapped[str] = mapped_column(String(200))
+    message_id: Mapped[int | None] = mapped_column(Integer)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
 
 
 class Direction(StrEnum):

@@ -26,6 +26,7 @@ from typing import Literal, TypeVar
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from outreach import consent_log
 from outreach.models import Channel, Contractor
 from outreach.normalise import (
     check_timezone,
@@ -35,6 +36,7 @@ from outreach.normalise import (
     parse_date,
     parse_language,
 )
+from outreach.states import parse_state, state_from_address
 
 COLUMNS = (
     "external_id",
@@ -48,6 +50,8 @@ COLUMNS = (
     "client",
     "account_manager",
     "language",
+    "state",  # a US state's code or name: its quiet hours apply (outreach.quiet_hours)
+    "address",  # read only for its state, when there is no state column; not kept
 )
 REQUIRED_COLUMNS = ("external_id", "name", "timezone", "start_date", "client", "account_manager")
 # The widths of the columns in the database: checked here so that a long value is one bad row
@@ -97,12 +101,14 @@ class ContractorRow:
     client: str
     account_manager: str
     language: str | None = None  # None: the roster does not say; keep what we know
+    state: str | None = None  # likewise
 
     def values(self) -> dict[str, object]:
-        values = {name: getattr(self, name) for name in COLUMNS}
+        values = {name: getattr(self, name) for name in COLUMNS if name != "address"}
         values["channel"] = self.channel.value
-        if values["language"] is None:
-            del values["language"]
+        for unsaid in ("language", "state"):
+            if values[unsaid] is None:
+                del values[unsaid]
         return values
 
 
@@ -207,6 +213,9 @@ def parse_contractor(values: Mapping[str, object], *, default_region: str) -> Co
     start_date = check("start_date", parse_date)
     end_date = check("end_date", parse_date)
     language = check("language", parse_language)
+    state = check("state", parse_state)
+    if state is None and "state" not in bad and text["address"]:
+        state = state_from_address(text["address"])
 
     if channel is None and "channel" not in bad:
         channel = Channel.SMS if text["phone"] else Channel.EMAIL
@@ -237,6 +246,7 @@ def parse_contractor(values: Mapping[str, object], *, default_region: str) -> Co
         client=text["client"],
         account_manager=text["account_manager"],
         language=language,
+        state=state,
     )
 
 
@@ -300,7 +310,13 @@ def import_roster(
         # One multi-row INSERT per batch of rows, without loading them back as objects.
         session.execute(insert(Contractor), new)
         report.created = len(new)
+    consent_log.roster_consent(session, _addresses(good), actor="roster")
     return report
+
+
+def _addresses(rows: Iterable[ContractorRow]) -> list[tuple[str, str]]:
+    pairs = [(row.phone, Channel.SMS.value) for row in rows if row.phone]
+    return pairs + [(row.email, Channel.EMAIL.value) for row in rows if row.email]
 
 
 def _contractors_by_external_id(session: Session, external_ids: list[str]) -> dict[str, Contractor]:

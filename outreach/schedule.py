@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import now
 from core.db import insert_rows_ignoring_duplicates
+from outreach import quiet_hours
 from outreach.campaigns import Segment
 from outreach.models import Campaign, Contractor, Invitation, InvitationStatus, Survey
 
@@ -41,7 +42,13 @@ def send_window(survey: Survey) -> tuple[time, time]:
     return start, end
 
 
-def in_send_window(at: datetime, timezone: str, survey: Survey) -> bool:
+def in_send_window(
+    at: datetime, timezone: str, survey: Survey, *, state: str | None = None
+) -> bool:
+    """Inside the survey's window and, when the contractor's state is known, its quiet-hours
+    rules (outreach.quiet_hours)."""
+    if state is not None and not quiet_hours.permits(at, timezone, state):
+        return False
     local = at.astimezone(zone(timezone))
     if survey.weekdays_only and local.weekday() >= 5:
         return False

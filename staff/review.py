@@ -110,7 +110,7 @@ def review(session: Session, response_id: int, labels: Mapping[str, Any], *, by:
             responses=[response],
         )
     if after["opt_out"] and not before["opt_out"]:
-        _opt_out(session, response)
+        _opt_out(session, response, by)
     changed = sorted(k for k in LABELS if before[k] != after[k])
     audit.record(
         session,
@@ -147,14 +147,17 @@ def _recategorise(session: Session, response: Response, old: str, new: str) -> N
         triage.open_ticket(session, response, new, TICKET_PRIORITY.get(new), "staff review")
 
 
-def _opt_out(session: Session, response: Response) -> None:
+def _opt_out(session: Session, response: Response, by: int) -> None:
     contractor = response.contractor
     if contractor is None:
         return
+    actor = f"staff:{by}"  # the staff user's id: the record outlives a changed email
     if contractor.phone:
-        consent.record_opt_out(session, contractor.phone, Channel.SMS, source="staff")
+        consent.record_opt_out(session, contractor.phone, Channel.SMS, source="staff", actor=actor)
     if contractor.email:
-        consent.record_opt_out(session, contractor.email, Channel.EMAIL, source="staff")
+        consent.record_opt_out(
+            session, contractor.email, Channel.EMAIL, source="staff", actor=actor
+        )
 
 
 @dataclass(frozen=True)

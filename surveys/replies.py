@@ -473,7 +473,13 @@ def _read(session: Session, message: Message, batch: _Batch) -> Response:
     elif analysis.opt_out and message.channel == Channel.SMS:
         # The webhook settled the exact keywords already; this is a request to stop in other
         # words, which FCC 24-18 says to honour too ("by any reasonable means").
-        consent.record_opt_out(session, message.from_address, Channel.SMS, source="plain_language")
+        consent.record_opt_out(
+            session,
+            message.from_address,
+            Channel.SMS,
+            source="plain_language",
+            message_id=message.id,
+        )
     triage.apply(session, response, analysis, batch.memory)
     return response
 
@@ -589,7 +595,9 @@ def _opt_out_email(session: Session, message: Message, contractor: Contractor | 
     if contractor is not None and contractor.email:
         addresses.add(contractor.email)
     for address in sorted(addresses):
-        consent.record_opt_out(session, address, Channel.EMAIL, source="plain_language")
+        consent.record_opt_out(
+            session, address, Channel.EMAIL, source="plain_language", message_id=message.id
+        )
 
 
 def pending_message_ids(session: Session, limit: int = 200) -> list[int]:

@@ -86,6 +86,10 @@ def unsubscribe(token: str) -> tuple[str, int]:
         return _page("invalid", status=404)
     with db.session() as session:
         consent.record_opt_out(
-            session, message.to_address, Channel.EMAIL, source="unsubscribe_link"
+            session,
+            message.to_address,
+            Channel.EMAIL,
+            source="unsubscribe_link",
+            message_id=message.id,
         )
     return _page("done", message.to_address)

@@ -22,7 +22,7 @@ from sqlalchemy.sql import Select
 from core import config
 from core.clock import now
 from core.config import Settings
-from outreach import consent, templates
+from outreach import consent, consent_log, contact_rules, templates
 from outreach.channels import Channel, OutboundMessage
 from outreach.consent import Reach
 from outreach.delivery.protocol import Declined, call_provider
@@ -216,6 +216,8 @@ def _deliver(
     contractor = invitation.contractor
     if consent.contractor_opted_out(session, [contractor.phone, contractor.email]):
         return _stop_here(session, invitation, reminder)  # a "no" on any channel is a no
+    if contact_rules.held_back(session, invitation, reminder=reminder):
+        return invitation.status, False
     order = [invitation.channel] + [
         c for c in (ChannelName.SMS, ChannelName.EMAIL) if c != invitation.channel
     ]
@@ -253,6 +255,7 @@ def _deliver(
             heartbeat=heartbeat,
         )
         if attempt.sent:
+            consent_log.confirmation_went(session, message)
             return _record_sent(session, invitation, channel_name, reminder), True
         if attempt.refusal is None:
             message.status = MessageStatus.CANCELED  # the provider never saw this one
@@ -314,6 +317,10 @@ def _message_for(
     )
     session.add(message)
     session.flush()
+    if channel_name == ChannelName.SMS:
+        consent_log.with_confirmation(
+            session, message, contractor.language or "en", _links(links).program_name
+        )
     outbound = _outbound_for(
         message, invitation, survey, values, channel_name, reply_domain, links, reminder
     )
@@ -369,7 +376,7 @@ def _last_look(
 ) -> Declined | None:
     """Right before the provider call (time may have passed while waiting for a turn)."""
     contractor, survey = invitation.contractor, invitation.survey
-    if not in_send_window(now(), contractor.timezone, survey):
+    if not in_send_window(now(), contractor.timezone, survey, state=contractor.state):
         return Declined.WINDOW
     if consent.contractor_opted_out(session, [contractor.phone, contractor.email]) or (
         reminder and replied_since(session, contractor, invitation.sent_at)

@@ -125,9 +125,22 @@ def _record_refusal(
     message.status = MessageStatus.FAILED
     source = error.code or "provider"
     if decision.verdict is Verdict.OPTED_OUT:
-        consent.record_opt_out(session, message.to_address, message.channel, source=source)
+        consent.record_opt_out(
+            session,
+            message.to_address,
+            message.channel,
+            source=source,
+            actor=f"provider:{message.channel}",
+            message_id=message.id,
+        )
     elif decision.verdict is Verdict.BAD_ADDRESS:
-        consent.mark_invalid(session, message.to_address, message.channel, reason=source)
+        consent.mark_invalid(
+            session,
+            message.to_address,
+            message.channel,
+            reason=source,
+            actor=f"provider:{message.channel}",
+        )
     elif decision.verdict is Verdict.RETRY:
         log.warning("message %s: provider asked us to retry (%s)", message.id, error)
     return decision

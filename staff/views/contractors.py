@@ -10,7 +10,7 @@ from flask_login import current_user
 from redis import RedisError
 
 from core.db import request_session
-from outreach import delivery
+from outreach import consent_log, delivery
 from staff import charts, inbox
 from staff import contractors as pages
 from staff.auth import any_staff
@@ -61,6 +61,9 @@ def _render(
             "staff/contractor.html",
             contractor=contractor,
             consents=consents,
+            consent_history=consent_log.history(
+                session, [a for a in (contractor.phone, contractor.email) if a]
+            ),
             timeline=pages.timeline(session, contractor, current_user.role),
             chart=chart,
             replies=replies,
