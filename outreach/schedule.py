@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import now
 from core.db import insert_rows_ignoring_duplicates
-from outreach import quiet_hours
+from outreach import planning_sql, quiet_hours
 from outreach.campaigns import Segment
 from outreach.models import Campaign, Contractor, Invitation, InvitationStatus, Survey
 
@@ -108,12 +108,16 @@ def plan_invitations(
     session: Session,
     surveys: Iterable[Survey] | None = None,
     stale_days: int = DEFAULT_STALE_DAYS,
+    *,
+    in_sql: bool = True,
 ) -> int:
     """Create the invitations due now, by cadence and by campaign, for every active
     contractor. Safe to run again: existing ones are left as they are.
 
-    Built for a roster of a million: dates are worked out once per time zone, the due rule
-    once per survey, and the roster is read in chunks of PLAN_CHUNK contractors (by id), each
+    Built for a roster of a million: dates are worked out once per time zone and the due rule
+    once per survey. Cadences are planned inside the database (:mod:`outreach.planning_sql`,
+    one INSERT ... SELECT per survey) unless ``in_sql`` is False; campaigns, and cadences
+    without ``in_sql``, read the roster in chunks of PLAN_CHUNK contractors (by id), each
     chunk's rows going to the database in one bulk insert that skips duplicates, so memory
     stays the same whatever the roster's size. Returns the number of invitations created.
     """
@@ -132,14 +136,21 @@ def plan_invitations(
     if earliest is None:
         return 0
     by_survey = {survey.id: survey for survey in surveys}
+    cadences = [(survey.id, *_due_offsets(survey)) for survey in surveys]
+    created = 0
+    if in_sql:
+        created = planning_sql.plan_cadences(session, cadences, days_by_zone, current)
+        cadences = []
     plan = _Plan(
         days_by_zone=days_by_zone,
-        cadences=[(survey.id, *_due_offsets(survey)) for survey in surveys],
+        cadences=cadences,
         segments=_campaign_segments(session, by_survey, earliest),
         current=current,
         before_end=[(s.id, s.days_before_end) for s in surveys if s.days_before_end is not None],
     )
-    created, after = 0, 0
+    if not plan.cadences and not plan.segments:
+        return created
+    after = 0
     while True:
         contractors = session.execute(
             select(

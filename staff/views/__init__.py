@@ -217,6 +217,7 @@ from staff.views import (  # noqa: E402
     notifications,
     replies,
     rules,
+    steering,
     support,
 )
 
@@ -233,5 +234,6 @@ __all__ = [
     "notifications",
     "replies",
     "rules",
+    "steering",
     "support",
 ]
