@@ -148,7 +148,7 @@ def plan_invitations(
         current=current,
         before_end=[(s.id, s.days_before_end) for s in surveys if s.days_before_end is not None],
     )
-    if not plan.cadences and not plan.segments:
+    if not plan.cadences and not plan.segments and not plan.before_end:
         return created
     after = 0
     while True:
