@@ -61,7 +61,12 @@ def test_hostile_reply_is_shown_as_text_and_runs_nothing(unguarded_tab: Tab) -> 
         tab.go(path)
         page.wait_for_load_state("load")
         assert page.locator("img").count() == 0, path
-        assert page.locator("script").count() == 0, path
+        # Our own static scripts (the queue refresher) may load; nothing the contractor wrote
+        # may become a script, inline or from elsewhere.
+        scripts = page.locator("script")
+        for i in range(scripts.count()):
+            src = scripts.nth(i).get_attribute("src") or ""
+            assert src.startswith("/staff/static/"), (path, src)
         expect(page.get_by_text(BREAKOUT).first).to_be_visible()
     tab.go(f"/staff/contractors/{contractor.id}")
     expect(page.locator("blockquote.reply-text").first).to_have_text(HOSTILE)
