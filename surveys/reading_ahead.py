@@ -73,9 +73,7 @@ def read_ahead(session: Session, ids: Sequence[int]) -> Ahead:
     return ahead
 
 
-def _senders(
-    session: Session, messages: Sequence[Message]
-) -> dict[tuple[str, str], Contractor]:
+def _senders(session: Session, messages: Sequence[Message]) -> dict[tuple[str, str], Contractor]:
     found: dict[tuple[str, str], Contractor] = {}
     for channel, column in ((Channel.SMS, Contractor.phone), (Channel.EMAIL, Contractor.email)):
         addresses = {m.from_address.strip().lower() for m in messages if m.channel == channel}
@@ -139,9 +137,13 @@ def _answers_so_far(
             Message.created_at >= earliest - GROUP_WINDOW,
         )
     ):
-        if contractor_id is not None and response_id is not None:
-            if contractor_id not in newest or newest[contractor_id][0] < created_at:
-                newest[contractor_id] = (created_at, response_id)
+        known = newest.get(contractor_id) if contractor_id is not None else None
+        if (
+            contractor_id is not None
+            and response_id is not None
+            and (known is None or known[0] < created_at)
+        ):
+            newest[contractor_id] = (created_at, response_id)
     texts: dict[int, str] = {
         response_id: text
         for response_id, text in session.execute(
