@@ -49,8 +49,10 @@ class Reader:
     def read_batch(self, limit: int = replies.BATCH) -> int:
         with db.session() as session:
             urgent, self.screened_through = claims.urgent_waiting(session, self.screened_through)
+        # Urgent replies make a batch of their own: a safety report waits for nobody's
+        # analysis but its own.
         with writer_turn(db.engine), db.session() as session:
-            ids = leases.lease(session, self.holder, urgent, limit)
+            ids = leases.lease(session, self.holder, urgent, len(urgent) or limit)
         if not ids:
             return 0
         with db.session() as session:
