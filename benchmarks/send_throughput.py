@@ -9,8 +9,9 @@ dispatcher (the tick's own call) until every invitation is ``sent``.
 
 - "unpaced": a limit far above what the machine can send, so the dispatchers are the limit.
 - "paced": ``--rate`` segments per second for the one sender; the figure is the rate the
-  sandbox saw after the first window's allowance (which any limiter grants at once), and the
-  busiest one-second window, which must never exceed the limit.
+  sandbox saw after the first window's allowance had arrived (which any limiter grants at
+  once; see ``_steady_rate``), with the older "all but the allowance over the whole span"
+  figure next to it, and the busiest one-second window, which must never exceed the limit.
 - "bare SDK": the same number of messages sent by one process in a loop through the twilio
   SDK, with no database: what the provider call alone costs.
 
@@ -136,6 +137,26 @@ def _busiest_second(arrivals: list[tuple[float, int]]) -> int:
             start += 1
         most = max(most, in_window)
     return most
+
+
+def _steady_rate(arrivals: list[tuple[float, int]], rate: float) -> float:
+    """Segments per second the provider saw once the first window's allowance had arrived.
+
+    Any limiter lets the first ``rate`` segments through at once, so they say nothing about
+    its pace; the rate is counted from the arrival that completed them to the last arrival.
+    (Counting "all but the allowance" over the whole span instead charges the limiter for the
+    time the workers take to send that allowance: a worker doing 50 sends/s spreads 20 over
+    0.4 s, which alone keeps a 10 s run under 96% of any limit.)
+    """
+    arrivals = sorted(arrivals)
+    seen = 0
+    for index, (at, segments) in enumerate(arrivals):
+        seen += segments
+        if seen >= rate:
+            after = sum(s for _, s in arrivals[index + 1 :])
+            span = arrivals[-1][0] - at
+            return after / span if span > 0 else 0.0
+    return 0.0
 
 
 def _round(
@@ -277,9 +298,11 @@ def main() -> int:
             last = max(at for at, _ in arrivals)
             total = sum(segments for _, segments in arrivals)
             achieved = (total - args.rate) / (last - first)
+            steady = _steady_rate(arrivals, args.rate)
             print(
-                f"paced at {args.rate:g}/s, {workers} worker(s): {achieved:6.2f} segments/s "
-                f"= {achieved / args.rate:.1%} of the limit; busiest 1 s window "
+                f"paced at {args.rate:g}/s, {workers} worker(s): {steady:6.2f} segments/s "
+                f"= {steady / args.rate:.1%} of the limit after the first allowance "
+                f"(from the start: {achieved / args.rate:.1%}); busiest 1 s window "
                 f"{_busiest_second(arrivals)} (limit {args.rate:g})"
             )
         queues.close()

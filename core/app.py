@@ -19,7 +19,10 @@ from core.queue import queues
 
 def import_models() -> None:
     """Import every module that defines tables, so metadata (and Alembic) sees them all."""
-    import staff.models  # noqa: F401
+    import staff.models
+    import staff.notify.models
+    import staff.work_models  # noqa: F401
+    import surveys.flow_models
     import surveys.models  # noqa: F401
 
 

@@ -112,6 +112,12 @@ TICKETS_OPENED = Counter(
     "pulse_tickets_opened", "Support tickets opened, by category.", ["category"]
 )
 ALERTS_OPENED = Counter("pulse_alerts_opened", "Care alerts opened, by kind.", ["kind"])
+NOTIFICATIONS = Counter(
+    "pulse_notifications",
+    "Staff notifications about urgent work, by channel (email, slack, teams) and outcome "
+    "(sent; retry: the channel failed, tried again later; failed: gave up; no_recipient).",
+    ["channel", "outcome"],
+)
 
 
 def count_send(channel: str, outcome: str, error_code: str | None = None) -> None:

@@ -166,6 +166,11 @@ class Queues:
         self.configure(settings.redis_url)
 
     @property
+    def configured(self) -> bool:
+        """True once an app or a command said which Redis to use (never starts one)."""
+        return bool(self._url)
+
+    @property
     def connection(self) -> redis.Redis:
         if self._connection is None:
             url = self._url

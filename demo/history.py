@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import clock
+from demo.conversation import settle_history_messages
 from demo.history_cast import (
     BOOKS,
     FIRST,
@@ -101,6 +102,8 @@ def seed_history(
     replay = _Replay(session, survey, support_id, care_id)
     replay.plan(weeks)
     replay.run()
+    # Care's texts and emails in the past were sent then, not when the demo starts.
+    settle_history_messages(session, replay.real_now - timedelta(minutes=5))
     return replay.counts
 
 

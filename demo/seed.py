@@ -16,10 +16,14 @@ from sqlalchemy.orm import Session
 from core.clock import now
 from core.config import INSTANCE_DIR
 from core.db import db
+from demo import conversation as demo_conversation
+from demo import flows as demo_flows
 from demo import history as demo_history
+from demo.promises import seed_promises
 from outreach import consent_log
 from outreach.models import Channel, Contractor, Survey
 from outreach.schedule import local_today, zone
+from staff import sla
 from staff.models import Role, StaffUser
 
 DEMO_SURVEY_KEY = "demo-pulse"
@@ -89,6 +93,9 @@ DEMO_STAFF = [
     ("admin@example.com", Role.ADMIN),
     ("support@example.com", Role.SUPPORT),
     ("care@example.com", Role.CARE),
+    # Owns the contractors whose account manager is Dana Reyes: the assignment rules give her
+    # their tickets first, and the rest go round robin between her and support@.
+    ("dana.reyes@example.com", Role.SUPPORT),
 ]
 
 
@@ -223,11 +230,28 @@ def seed_demo_command() -> None:
         created = seed_roster(session)
         logins = seed_staff(session, INSTANCE_DIR / "demo-logins.txt")
         session.flush()
+        demo_conversation.seed_notify(session, current_app.config["SETTINGS"].sandbox_url)
         players = [
             f"{p.name} {p.email if p.channel == Channel.EMAIL else p.phone} ({p.channel})"
             for p in wake_players(session)
         ]
         history = seed_demo_history(session, survey)
+        care_id = session.scalars(
+            select(StaffUser.id).where(StaffUser.role == Role.CARE).order_by(StaffUser.id)
+        ).first()
+        flow_counts = demo_flows.seed_flows(session, care_id or 0)
+        staff_ids = dict(
+            session.execute(
+                select(StaffUser.email, StaffUser.id).where(
+                    StaffUser.email.in_(["support@example.com", "care@example.com"])
+                )
+            ).all()
+        )
+        promises = seed_promises(
+            session,
+            {"support": staff_ids["support@example.com"], "care": staff_ids["care@example.com"]},
+        )
+        demo_conversation.notify_latest_urgent(session)
     click.echo(f"demo: {created} contractors added, survey '{DEMO_SURVEY_KEY}'")
     click.echo(
         f"demo: play a contractor as {' or '.join(players)}: early afternoon where they are "
@@ -238,6 +262,14 @@ def seed_demo_command() -> None:
             f"demo: {demo_history.WEEKS} weeks of history: {history.contractors} contractors, "
             f"{history.replies} replies, {history.tickets} tickets, {history.alerts} alerts"
         )
+    click.echo(
+        f"demo: {flow_counts.added} survey flows added; {flow_counts.conversations} NPS "
+        f"conversations, {flow_counts.tasks} referral tasks (see /staff/nps, /staff/flows)"
+    )
+    click.echo(
+        "demo: promises: "
+        + ", ".join(f"{n} {sla.STATE_LABELS[s].lower()}" for s, n in sorted(promises.items()))
+    )
     base = current_app.config["SETTINGS"].public_base_url
     for email, password in logins.items():
         click.echo(f"demo login: {email} / {password}  ({base}/staff/)")

@@ -51,14 +51,19 @@ _VARIANTS = {
 
 _EDGE = " \t\r\n\"'`.,!?;:-()[]*~\u2018\u2019\u201c\u201d"
 
-_US = r"(?:me|us|this (?:number|phone)|my (?:number|phone|cell))"
+_US = r"(?:me|us|this (?:number|phone|address|email)|my (?:number|phone|cell))"
 _MESSAGES = (
     r"(?:texts?|text messages?|messages?|msgs?|sms|surveys?|emails?|e-mails?|mails?|"
-    r"notifications?|these|this|them)"
+    r"notifications?|check-?ins?|these|this|them|stuff)"
 )
 # The same without pronouns, for requests that do not say "stop" ("I don't want these" is not).
-_NOUNS = r"(?:texts?|text messages?|messages?|msgs?|sms|surveys?|emails?|e-mails?|notifications?)"
-_PLEASE = r"(?:please|pls|plz|now|thanks?|thank you|thx|asap|por favor|porfa|porfavor|gracias)"
+_NOUNS = (
+    r"(?:texts?|text messages?|messages?|msgs?|sms|surveys?|emails?|e-mails?|notifications?|"
+    r"check-?ins?)"
+)
+_PLEASE = (
+    r"(?:please|pls|plz|plis|ty|now|thanks?|thank you|thx|asap|por favor|porfa|porfavor|gracias)"
+)
 _SUBJECT = r"(?:your|the|this|these|that|ur|all|my|any)"
 # Only these may qualify the list: "the weekend list" or "the float list" is a roster of
 # shifts, not our messages.
@@ -68,7 +73,7 @@ _LIST_KIND = (
 )
 _OFF_LIST = (
     rf"(?:off|from|out of|of) {_SUBJECT}?\s?(?:{_LIST_KIND} )?(?:list|lists|texts?|messages?|"
-    r"surveys?|emails?|system|database|program)"
+    r"surveys?|emails?|check-?ins?|system|database|program|distribution)"
 )
 
 # Each pattern is a whole request to stop. A match must start a clause and end one, so that
@@ -92,6 +97,28 @@ _PLAIN_OPT_OUTS = [
     rf"(?:getting|receiving) {_MESSAGES})(?: {_OFF_LIST})?",
     r"lose my number",
     r"unsub",
+    # Third round: wording held-out writers used that can mean nothing but "stop these".
+    r"(?:sorry,? )?(?:(?:you|u) (?:have|got|'?ve got) )?(?:the )?wrong (?:number|#)",
+    rf"take (?:{_US}|my (?:name|email|number)) off(?: (?:this|these|{_SUBJECT} list))?",
+    rf"(?:remove|delete) (?:{_US}|my (?:name|email|number)) from (?:this|these)",
+    rf"(?:remove|delete|take) my (?:email|e-mail)(?: address)?(?: {_OFF_LIST}| off {_SUBJECT}"
+    rf"?\s?(?:{_LIST_KIND} )?list)",
+    rf"(?:stop|quit) (?:sending (?:{_US} )?)?(?:the|these|your|all the|all these) (?:\w+ )?"
+    rf"{_NOUNS}",
+    r"stop msging(?: me)?",
+    r"(?:stop|quit) hitting (?:up )?my (?:phone|line|cell)(?: (?:with|w) (?:this|these))?",
+    rf"no (?:more|further) (?:of )?(?:{_SUBJECT} )?(?:\w+ )?{_NOUNS}(?: needed)?",
+    r"(?:i )?(?:no longer|don'?t|do not) (?:wish|want) to be (?:contacted|texted|messaged|"
+    r"emailed|surveyed)",
+    rf"(?:i )?(?:don'?t|do not|no longer) (?:need|want) (?:{_SUBJECT} )?(?:\w+ )?{_NOUNS}",
+    r"(?:i )?(?:don'?t|do not) need these (?:no more|anymore|any more)",
+    rf"leave me (?:off|out of) (?:{_SUBJECT} )?(?:{_NOUNS}|{_LIST_KIND} list)",
+    rf"leave me alone with (?:{_SUBJECT} )?(?:\w+ )?{_NOUNS}",
+    rf"(?:i'?m |i am )?(?:no longer|not) interested in (?:{_SUBJECT} )?(?:\w+ )?{_NOUNS}",
+    rf"enough (?:with )?(?:{_SUBJECT} )?(?:\w+ )?{_NOUNS}(?: already)?",
+    rf"(?:i would like to |i'?d like to |i want to |i need to )?stop (?:getting|receiving) "
+    rf"(?:{_SUBJECT} )?(?:\w+ )?{_NOUNS}",
+    r"(?:i )?(?:hereby )?revoke (?:my |all )?consent(?: to (?:receive|get|be sent)[\w ,-]*)?",
 ]
 _LEAD_IN = (
     r"(?:(?:ok|okay|hey|hi|hello|seriously|so|just|please|pls|plz|kindly|can|could|would|"
@@ -113,6 +140,8 @@ _BARE_STOP_RE = re.compile(
 # Spanish requests to stop, on text with accents folded ("más" is "mas"). Only verbs of
 # sending or writing: "paren de cambiarme el horario" and "me dieron de baja del turno" are not.
 _ES_SEND = r"(?:mand|envi|escrib|textear|text|contact)\w*"
+# Only these nouns, for requests that do not name a verb of sending ("no quiero esto" is not).
+_ES_NOUNS = r"(?:mensajes|textos|msjs|sms|encuestas|correos|notificaciones|texts|surveys)"
 _ES_MESSAGES = (
     r"(?:mensajes?|textos?|msjs?|sms|encuestas?|correos?|emails?|notificaciones?|esto|estos|eso)"
 )
@@ -129,15 +158,45 @@ _PLAIN_OPT_OUTS_ES = [
     r"servicio))?",
     r"cancelar (?:mi |la )?suscripcion",
     rf"no mas {_ES_MESSAGES}",
+    # Third round: wording held-out writers used that can mean nothing but "stop these".
+    r"(?:perdon,? |creo que )?(?:(?:tienen|tiene) )?(?:el )?(?:numero|correo) equivocado",
+    rf"(?:ya )?no (?:me |nos )?(?:sigan |vuelvan a )?(?:{_ES_SEND})(?: mas)?"
+    rf"(?: (?:estos|estas|sus|mas))?(?: {_ES_NOUNS})?(?: (?:a|en|de) (?:este|mi) "
+    r"(?:numero|cel|celular|telefono|correo))?",
+    r"(?:ya )?no (?:quiero|kiero|deseo|necesito) (?:recibir )?(?:mas )?"
+    rf"(?:estos |estas |sus |mas )?{_ES_NOUNS}",
+    r"(?:ya )?no (?:quiero|deseo) participar en (?:las |sus |estas )?encuestas",
+    rf"no (?:me interesa(?: recibir)?|estoy interesad[oa] en) (?:estos |estas |sus |los |las )?"
+    rf"{_ES_NOUNS}",
+    rf"(?:dejen|deja|paren|para|basta) de (?:{_ES_SEND})(?:me|nos)? (?:estos|estas|sus|los|las) "
+    rf"{_ES_NOUNS}",
+    rf"(?:ya )?basta (?:de|con) (?:los |las |estos |estas |sus )?{_ES_NOUNS}",
+    rf"(?:cancelen|detengan|paren(?: ya)?(?: con)?) (?:los|las|sus|estos|estas) {_ES_NOUNS}",
+    rf"(?:no me molesten|dejen de molestar(?:me)?)(?: mas)? con (?:los |las |sus |estos |estas )?"
+    rf"{_ES_NOUNS}",
+    # Not "sáquenme de aquí": that is about the job.
+    r"(?:sacame|saquenme|quitenme|quitame|borrenme|borrame) de "
+    rf"(?:esto|sus (?:{_ES_NOUNS}|listas?))",
+    r"(?:borrenme|borrame)",
+    r"(?:borren|eliminen|quiten|olvidense de) (?:mi|este) (?:numero|correo|cel|celular)"
+    r"(?: de (?:su|la|sus) (?:lista|listas|sistema))?",
+    r"(?:quiero )?(?:salirme|sacarme|quitarme|borrarme) (?:de|del) (?:la |su |esta |sus )?"
+    rf"(?:lista|sistema|encuestas|{_ES_NOUNS})(?: de {_ES_NOUNS})?",
+    r"revoco (?:mi )?consentimiento",
+    r"baja",
 ]
 _OPT_OUT_ES_RE = re.compile(
-    r"(?:^|[.!?,;:]\s*)(?:(?:hola|oye|porfa|por favor|favor|ya|mejor|ok|bueno),?\s+)*"
+    r"(?:^|[.!?,;:]\s*)(?:(?:hola|oye|porfa|por favor|favor|ya|mejor|ok|bueno|me pueden|pueden),?"
+    r"\s+)*"
     rf"(?:{'|'.join(_PLAIN_OPT_OUTS_ES)})"
-    r"(?:[ ,]+(?:por favor|porfa|gracias|ya|nunca mas|mas))*"
+    r"(?:[ ,]+(?:por favor|porfavor|porfa|plis|pls|x favor|gracias|ya|nunca mas|mas))*"
     r"(?=\s*(?:$|[.!?,;:]|(?:y|pero|porque|pq|xq)\b))",
     re.IGNORECASE,
 )
-_ES_HINT_RE = re.compile(r"mand|envi|escrib|text|contact|recib|baja|lista|suscrip|no mas|sistema")
+_ES_HINT_RE = re.compile(
+    r"mand|envi|escrib|text|contact|recib|baja|lista|suscrip|no mas|sistema|equivocad|mensaj|"
+    r"encuesta|correo|msj|sms|survey|sac|saq|quit|borr|elimin|olvid|salir|consentimiento"
+)
 
 
 def _fold(text: str) -> str:
@@ -174,7 +233,7 @@ def _clean(text: str) -> str:
 # much cheaper than the patterns.
 _HINT_RE = re.compile(
     r"stop|remov|delet|take|unsub|opt|text|messag|msg|sms|mail|contact|survey|want|no more|lose|"
-    r"rather|prefer|send"
+    r"rather|prefer|send|wrong|revoke|leave|enough|interested|need|check-?in"
 )
 
 

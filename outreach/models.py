@@ -81,6 +81,10 @@ class Survey(Base):
         JSON, default=lambda: list(DEFAULT_ONBOARDING_DAYS)
     )
     pulse_every_days: Mapped[int | None] = mapped_column(Integer)
+    # Days before the assignment's end date on which the survey goes out (end-of-assignment).
+    days_before_end: Mapped[int | None] = mapped_column(Integer)
+    # Its steps and branches (see outreach.flows); null is the one-question survey.
+    flow: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Local send window, "HH:MM"; clamped to the 08:00-20:00 hard bounds whatever is set.
     window_start: Mapped[str] = mapped_column(String(5), default="09:00")
     window_end: Mapped[str] = mapped_column(String(5), default="18:00")

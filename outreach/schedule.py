@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import now
 from core.db import insert_rows_ignoring_duplicates
-from outreach import quiet_hours
+from outreach import planning_sql, quiet_hours
 from outreach.campaigns import Segment
 from outreach.models import Campaign, Contractor, Invitation, InvitationStatus, Survey
 
@@ -70,7 +70,13 @@ def is_due(survey: Survey, start: date, end: date | None, day: date) -> bool:
     offset = (day - start).days
     if offset < 0 or (end is not None and day > end):
         return False
+    if _before_end_due(survey.days_before_end, end, day):
+        return True
     return _cadence_due(offset, *_due_offsets(survey))
+
+
+def _before_end_due(days_before_end: int | None, end: date | None, day: date) -> bool:
+    return days_before_end is not None and end is not None and (end - day).days == days_before_end
 
 
 def _cadence_due(offset: int, onboarding: frozenset[int], last: int, every: int | None) -> bool:
@@ -102,12 +108,16 @@ def plan_invitations(
     session: Session,
     surveys: Iterable[Survey] | None = None,
     stale_days: int = DEFAULT_STALE_DAYS,
+    *,
+    in_sql: bool = True,
 ) -> int:
     """Create the invitations due now, by cadence and by campaign, for every active
     contractor. Safe to run again: existing ones are left as they are.
 
-    Built for a roster of a million: dates are worked out once per time zone, the due rule
-    once per survey, and the roster is read in chunks of PLAN_CHUNK contractors (by id), each
+    Built for a roster of a million: dates are worked out once per time zone and the due rule
+    once per survey. Cadences are planned inside the database (:mod:`outreach.planning_sql`,
+    one INSERT ... SELECT per survey) unless ``in_sql`` is False; campaigns, and cadences
+    without ``in_sql``, read the roster in chunks of PLAN_CHUNK contractors (by id), each
     chunk's rows going to the database in one bulk insert that skips duplicates, so memory
     stays the same whatever the roster's size. Returns the number of invitations created.
     """
@@ -126,13 +136,21 @@ def plan_invitations(
     if earliest is None:
         return 0
     by_survey = {survey.id: survey for survey in surveys}
+    cadences = [(survey.id, *_due_offsets(survey)) for survey in surveys]
+    created = 0
+    if in_sql:
+        created = planning_sql.plan_cadences(session, cadences, days_by_zone, current)
+        cadences = []
     plan = _Plan(
         days_by_zone=days_by_zone,
-        cadences=[(survey.id, *_due_offsets(survey)) for survey in surveys],
+        cadences=cadences,
         segments=_campaign_segments(session, by_survey, earliest),
         current=current,
+        before_end=[(s.id, s.days_before_end) for s in surveys if s.days_before_end is not None],
     )
-    created, after = 0, 0
+    if not plan.cadences and not plan.segments and not plan.before_end:
+        return created
+    after = 0
     while True:
         contractors = session.execute(
             select(
@@ -165,6 +183,8 @@ class _Plan:
     cadences: list[tuple[int, frozenset[int], int, int | None]]
     segments: list[tuple[int, date, Segment]]
     current: datetime
+    # (survey id, days before the assignment ends)
+    before_end: list[tuple[int, int]] = field(default_factory=list)
 
     def rows(
         self,
@@ -183,6 +203,11 @@ class _Plan:
                     survey_id
                     for survey_id, onboarding, last, every in self.cadences
                     if _cadence_due(offset, onboarding, last, every)
+                ]
+                due += [
+                    survey_id
+                    for survey_id, days in self.before_end
+                    if _before_end_due(days, end, day)
                 ]
                 due += [
                     survey_id

@@ -34,6 +34,7 @@ from werkzeug.wrappers import Request, Response
 
 from outreach.channels.sendgrid_email import SANDBOX_API_KEY, sandbox_event_key
 from sandbox.base import WEBHOOK_TIMEOUT_SECONDS, Fault, json_response
+from sandbox.hooks import HookStandIns
 from sandbox.player import ContractorPlayer
 from sandbox.sendgrid_api import SendGridAPI
 from sandbox.specs import MESSAGES_PATH, mail_send_spec, twilio_messages_spec
@@ -45,8 +46,9 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-class Sandbox(TwilioAPI, SendGridAPI, ContractorPlayer):
-    """Twilio Messages + SendGrid Mail Send on 127.0.0.1, recording what they were sent."""
+class Sandbox(TwilioAPI, SendGridAPI, ContractorPlayer, HookStandIns):
+    """Twilio Messages + SendGrid Mail Send + Slack and Teams incoming webhooks on 127.0.0.1,
+    recording what they were sent."""
 
     def __init__(
         self,
@@ -89,6 +91,8 @@ class Sandbox(TwilioAPI, SendGridAPI, ContractorPlayer):
         self._emails: list[dict[str, Any]] = []
         self._rejected: list[dict[str, Any]] = []
         self._replies: list[dict[str, Any]] = []
+        self._hooks: list[dict[str, Any]] = []
+        self._hook_faults: dict[str, deque[int]] = {"slack": deque(), "teams": deque()}
         self._faults: dict[str, deque[Fault]] = {"sms": deque(), "email": deque()}
         self._delays: dict[str, deque[float]] = {"sms": deque(), "email": deque()}
         self._server: BaseWSGIServer | None = None
@@ -98,6 +102,9 @@ class Sandbox(TwilioAPI, SendGridAPI, ContractorPlayer):
                 Rule(MESSAGES_PATH.replace("{AccountSid}", "<account_sid>"), endpoint="sms"),
                 Rule("/v3/mail/send", endpoint="mail"),
                 Rule("/_sandbox/messages", endpoint="messages", methods=["GET"]),
+                Rule("/_hooks/slack/<hook_id>", endpoint="slack"),
+                Rule("/_hooks/teams/<hook_id>", endpoint="teams"),
+                Rule("/_sandbox/hooks", endpoint="hooks", methods=["GET"]),
                 Rule("/_sandbox/reply", endpoint="reply", methods=["POST"]),
                 Rule("/_sandbox/email-reply", endpoint="email_reply", methods=["POST"]),
                 Rule("/_sandbox/reset", endpoint="reset", methods=["POST"]),
@@ -171,8 +178,10 @@ class Sandbox(TwilioAPI, SendGridAPI, ContractorPlayer):
 
     def reset(self) -> None:
         with self._lock:
-            for records in (self._sms, self._emails, self._rejected, self._replies):
+            for records in (self._sms, self._emails, self._rejected, self._replies, self._hooks):
                 records.clear()
+            for waiting in self._hook_faults.values():
+                waiting.clear()
             for faults in self._faults.values():
                 faults.clear()
             for delays in self._delays.values():
@@ -201,6 +210,7 @@ class Sandbox(TwilioAPI, SendGridAPI, ContractorPlayer):
                 "sms": list(self._sms),
                 "emails": list(self._emails),
                 "replies": list(self._replies),
+                "hooks": list(self._hooks),
                 "rejected": list(self._rejected),
             }
         return json_response(payload, 200)

@@ -13,9 +13,15 @@ WEBHOOK_SUFFIX = "_webhooks"
 
 
 def init_app(app: Flask) -> None:
+    from outreach.tick import add_step
+    from staff import assignment, notify, sla
     from staff.auth import login_manager
     from staff.cli import staff_cli
     from staff.views import bp
+
+    # Hand out work first, so a clock that passes its due time escalates what is still nobody's.
+    add_step("auto_assign", assignment.tick_step)
+    add_step("sla", sla.tick_step)
 
     csrf.init_app(app)
     # CSRFProtect's own check only knows blueprints exempted by object, one by one, so a
@@ -28,6 +34,7 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     app.register_blueprint(bp)
     app.cli.add_command(staff_cli)
+    notify.init_app(app)
 
 
 def _protect_from_csrf() -> None:

@@ -10,10 +10,12 @@ from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from core.clock import now
-from staff import audit, worknotes
+from outreach.models import Channel
+from staff import audit, contractors, queue_filters, worknotes
 from staff.errors import NotFound, WorkError, required_text
 from staff.models import OUTREACH_KINDS, NoteKind, StaffUser, WorkNote
 from staff.paging import Page, page_of
+from staff.queue_filters import Filters
 from surveys.models import Alert, AlertKind, AlertStatus, Response, Severity
 
 OPEN, ACKNOWLEDGED, ESCALATED, RESOLVED = tuple(AlertStatus)
@@ -88,6 +90,19 @@ def log_outreach(session: Session, alert_id: int, method: str, note: str, *, by:
     text = required_text(note, "note", "The note on the outreach")
     alert = get_alert(session, alert_id)
     _open(alert)
+    if method in (NoteKind.TEXT, NoteKind.EMAIL):
+        # A text or an email is sent, not just written down: by the one delivery path, which
+        # refuses an opted-out contractor here and checks consent again when it goes.
+        if alert.contractor_id is None:
+            raise WorkError(f"Alert #{alert.id} has no contractor to write to.", "method")
+        contractors.queue_reply(
+            session,
+            alert.contractor_id,
+            Channel.SMS if method == NoteKind.TEXT else Channel.EMAIL,
+            text,
+            "About your assignment" if method == NoteKind.EMAIL else None,
+            by=by,
+        )
     entry = worknotes.write(session, alert, method, text, by)
     if alert.status == OPEN:
         alert.status = ACKNOWLEDGED
@@ -140,8 +155,10 @@ def queue(
     user_id: int | None = None,
     page: int = 1,
     per_page: int = 50,
+    filters: Filters | None = None,
 ) -> Page[Alert]:
-    """Care's alerts: escalated and urgent first, then the oldest first."""
+    """Care's alerts: escalated and urgent first, then the oldest first; ``filters`` narrow
+    and re-sort them (see :mod:`staff.queue_filters`)."""
     if view not in QUEUE_VIEWS:
         raise WorkError(f"view={view!r} is not one of {', '.join(QUEUE_VIEWS)}.", "view")
     query = select(Alert)
@@ -163,6 +180,9 @@ def queue(
             Alert.created_at,
             Alert.id,
         )
+    if filters is not None:
+        urgency = case(SEVERITY_RANK, value=Alert.severity, else_=len(SEVERITIES))
+        query = queue_filters.narrow_alerts(query, filters, now(), urgency)
     total, query = page_of(session, query.options(selectinload(Alert.contractor)), page, per_page)
     items = list(session.scalars(query))
     return Page(items=items, page=page, per_page=per_page, total=total)

@@ -109,7 +109,24 @@ class ChannelConsent:
 
 
 def consents(session: Session, contractor: Contractor) -> list[ChannelConsent]:
-    """What each of the contractor's addresses allows, as the sender will see it."""
+    """What each of the contractor's addresses allows, as the sender will see it: an opt-out
+    on one address stops every channel (outreach never routes around a "no")."""
+    result = _each_address(session, contractor)
+    refused = next((c for c in result if c.state == "opted_out"), None)
+    if refused is None:
+        return result
+    label = "SMS" if refused.channel == Channel.SMS else "email"
+    return [
+        c
+        if c.state in ("opted_out", "no_address")
+        else ChannelConsent(
+            c.channel, c.address, "opted_out", refused.since, f"Stopped: opted out by {label}"
+        )
+        for c in result
+    ]
+
+
+def _each_address(session: Session, contractor: Contractor) -> list[ChannelConsent]:
     result = []
     for channel, address in ((Channel.SMS, contractor.phone), (Channel.EMAIL, contractor.email)):
         if not address:

@@ -105,7 +105,10 @@ class OutreachForm(ActionForm):
         default="call",
         validate_choice=False,
     )
-    note = _note("What came of it", "Say what came of the outreach.")
+    # For a text or an email this is the message the contractor gets (it is sent, then logged).
+    note = _note(
+        "What came of it (for Text or Email: the message sent)", "Say what came of the outreach."
+    )
     submit = SubmitField("Log outreach")
 
 
@@ -203,3 +206,13 @@ class PasswordChangeForm(ActionForm):
         render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField("Change password")
+
+
+class FlowForm(ActionForm):
+    # staff.flow_admin.check_flow is the one judge of what is valid.
+    flow = TextAreaField("Flow (JSON)", render_kw={"rows": 24, "spellcheck": "false"})
+
+
+class DryRunForm(ActionForm):
+    contractor = SelectField("Sample contractor", coerce=int, validate_choice=False)
+    answers = TextAreaField("Their answers, one a line", render_kw={"rows": 4})

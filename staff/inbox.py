@@ -3,7 +3,7 @@ staff narrow them with. No Flask here."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -181,11 +181,15 @@ def flagged_replies(
     filters: ReplyFilters | None = None,
     page: int = 1,
     per_page: int = PER_PAGE,
+    where: Sequence[Any] = (),
 ) -> Page[FlaggedReply]:
-    """One page of flagged replies, newest first, with contractor, tickets and alerts loaded."""
+    """One page of flagged replies, newest first, with contractor, tickets and alerts loaded;
+    ``where`` adds conditions over Response (the inbox state, see staff.inbox_states)."""
     if page < 1:
         raise ValueError("page must be 1 or more")
-    query = apply_filters(select(Response).where(Response.flagged), filters or ReplyFilters())
+    query = apply_filters(
+        select(Response).where(Response.flagged, *where), filters or ReplyFilters()
+    )
     total, query = page_of(
         session,
         query.order_by(Response.created_at.desc(), Response.id.desc()).options(

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outreach import templates
-from outreach.models import Contractor, Invitation, Survey
+from outreach.models import Consent, Contractor, Invitation, Survey
 from outreach.schedule import HARD_END, HARD_START, is_due, local_today
 from staff import audit
 from staff.errors import NotFound, WorkError
@@ -281,8 +281,17 @@ def next_sends(session: Session, survey_id: int, days: int = 14) -> list[Planned
             )
         )
     }
+    # Outreach skips whoever said no on any address (consent.contractor_opted_out): they are
+    # not a "next send".
+    refused = {
+        c.address
+        for c in session.scalars(select(Consent).where(Consent.opted_out_at.is_not(None)))
+        if c.opted_out
+    }
     planned = []
     for contractor in contractors:
+        if refused & {contractor.phone, contractor.email}:
+            continue
         today = local_today(contractor.timezone)
         for offset in range(days + 1):
             day = today + timedelta(days=offset)

@@ -10,10 +10,11 @@ from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from core.clock import now
-from staff import audit, worknotes
+from staff import audit, queue_filters, worknotes
 from staff.errors import NotFound, WorkError, required_text
 from staff.models import NoteKind, Role, StaffUser, WorkNote
 from staff.paging import Page, page_of
+from staff.queue_filters import Filters
 from surveys.categories import PRIORITIES
 from surveys.models import Team, Ticket, TicketStatus
 
@@ -203,10 +204,12 @@ def queue(
     user_id: int | None = None,
     page: int = 1,
     per_page: int = 50,
+    filters: Filters | None = None,
 ) -> Page[Ticket]:
     """A team's tickets, urgent first, then the oldest first within each priority.
 
-    ``view``: open (everything not resolved), mine, unassigned, or resolved (newest first).
+    ``view``: open (everything not resolved), mine, unassigned, or resolved (newest first);
+    ``filters`` narrow and re-sort it (see :mod:`staff.queue_filters`).
     """
     if view not in QUEUE_VIEWS:
         raise WorkError(f"view={view!r} is not one of {', '.join(QUEUE_VIEWS)}.", "view")
@@ -222,6 +225,8 @@ def queue(
         elif view == "unassigned":
             query = query.where(Ticket.assignee_id.is_(None))
         query = query.order_by(priority_order(), Ticket.created_at, Ticket.id)  # type: ignore[arg-type]
+    if filters is not None:
+        query = queue_filters.narrow_tickets(query, filters, now(), priority_order())
     total, query = page_of(session, query.options(selectinload(Ticket.contractor)), page, per_page)
     items = list(session.scalars(query))
     return Page(items=items, page=page, per_page=per_page, total=total)

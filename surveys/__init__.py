@@ -11,11 +11,12 @@ def init_app(app: Flask) -> None:
     """Readers live where the settings say (MODEL_DIR); each process loads one, once. The
     tick runs surveys' own steps too."""
     from outreach.tick import add_step
-    from surveys import jobs, reader
+    from surveys import conversations, jobs, reader
 
     reader.set_directory(Path(app.config["SETTINGS"].model_dir))
     add_step("silence_alerts", jobs.raise_silence_alerts)
     add_step("waiting_replies", jobs.sweep_waiting_replies)
+    add_step("conversation_timeouts", conversations.time_out_step)
     from surveys import metrics
 
     metrics.init_app()

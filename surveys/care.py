@@ -109,10 +109,13 @@ def raise_alert(
     responses: Iterable[Response] = (),
     evidence: dict[str, Any] | None = None,
     memory: Memory | None = None,
+    current: bool = False,
 ) -> Alert | None:
     """Open an alert, or add ``reason`` and ``responses`` to the open one of this kind.
 
-    Returns None when the kind is cooling down for this contractor (or client).
+    ``current``: the reason is a running figure (a hot-spot's count), so it replaces the
+    alert's reasons rather than joining them. Returns None when the kind is cooling down for
+    this contractor (or client).
     """
     key = alert_key(contractor_id, client, kind)
     known, alert = memory.open_alert(key) if memory is not None else (False, None)
@@ -139,7 +142,7 @@ def raise_alert(
         )
         session.add(alert)
     else:
-        reasons = list(alert.evidence.get("reasons", []))
+        reasons = [] if current else list(alert.evidence.get("reasons", []))
         if reason not in reasons:
             reasons.append(reason)
         # A new dict: the JSON column only notices assignment, not mutation in place.
@@ -257,6 +260,7 @@ def _client_hotspot(
         responses=negatives,
         evidence={"client": client, "contractors": len(contractors)},
         memory=memory,
+        current=True,
     )
 
 
@@ -286,17 +290,21 @@ def care_alerts(
     if analysis.negative:
         tenure = response.created_at.date() - contractor.start_date
         if tenure <= timedelta(days=EARLY_TENURE_DAYS):
-            raised.append(
-                raise_alert(
-                    session,
-                    AlertKind.EARLY_TENURE,
-                    Severity.HIGH,
-                    f"negative reply {tenure.days} days into the assignment",
-                    contractor_id=contractor.id,
-                    client=contractor.client,
-                    responses=[response],
-                    memory=memory,
-                )
+            # A reply that says they may leave already says they are at risk: the early-tenure
+            # reason joins the quit alert's evidence instead of raising a second alert.
+            quit_too = bool(analysis.quit_intent and raised and raised[0] is not None)
+            early = raise_alert(
+                session,
+                AlertKind.QUIT_INTENT if quit_too else AlertKind.EARLY_TENURE,
+                Severity.URGENT if quit_too else Severity.HIGH,
+                f"negative reply {tenure.days} days into the assignment",
+                contractor_id=contractor.id,
+                client=contractor.client,
+                responses=[response],
+                evidence={"tenure_days": tenure.days},
+                memory=memory,
             )
+            if not quit_too:
+                raised.append(early)
         raised.append(_client_hotspot(session, response, contractor.client, memory))
-    return [a for a in raised if a is not None]
+    return [a for a in dict.fromkeys(raised) if a is not None]

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from core.clock import now
 from core.db import db
 from outreach.campaigns import CampaignError, Segment, create_campaign
+from outreach.flow_defaults import install_defaults
 from outreach.models import Contractor
 from outreach.schedule import local_today
 from surveys import must_catch, rules
@@ -251,3 +252,13 @@ def _describe(segment: Segment) -> str:
         else:
             parts.append(f"days {low or 0}-{high} of the assignment")
     return ", ".join(parts) if parts else "every active contractor"
+
+
+@surveys_cli.command("install-flows")
+def install_flows_command() -> None:
+    """Add the default survey flows (first-week check-in, 30-day NPS, end of assignment) that
+    this database does not have yet; flows staff have edited are left as they are."""
+    with db.session() as session:
+        added = install_defaults(session)
+        session.commit()
+    click.echo(f"survey flows added: {', '.join(added) if added else 'none (all there)'}")

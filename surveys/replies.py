@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from outreach import consent
 from outreach.delivery import advance_invitation
 from outreach.models import Channel, Contractor, InvitationStatus, Message
-from surveys import language, triage
+from surveys import conversations, language, triage
 from surveys.analysis import Analysis
 from surveys.answers import MAX_REPLY_CHARS, analyze_answer, message_text
 from surveys.categories import Category
@@ -74,16 +75,33 @@ def process_message(session: Session, message_id: int) -> Response | None:
 def _read(session: Session, message: Message, batch: Batch) -> Response:
     text = message_text(message)
 
-    response: Response | None = None
     if message.channel == Channel.EMAIL:
         match = match_email(session, message, batch)
     else:
         match = match_sms(session, message, batch)
-        if match.contractor is not None:
-            response = batch.grouped_response(session, match.contractor.id, message)
     contractor = match.contractor
     if contractor is not None:
         message.contractor_id = contractor.id
+    return conversations.continue_or_answer(
+        session,
+        contractor.id if contractor else None,
+        partial(_read_into, session, message, batch, match, text),
+    )
+
+
+def _read_into(
+    session: Session,
+    message: Message,
+    batch: Batch,
+    match: Match,
+    text: str,
+    response: Response | None,
+) -> tuple[Response, Analysis, str]:
+    """Read ``message`` into ``response`` (an open survey conversation's), the answer it
+    continues, or a new one."""
+    contractor = match.contractor
+    if response is None and message.channel == Channel.SMS and contractor is not None:
+        response = batch.grouped_response(session, contractor.id, message)
 
     parts = [text]
     if response is not None:
@@ -130,7 +148,7 @@ def _read(session: Session, message: Message, batch: Batch) -> Response:
             message_id=message.id,
         )
     triage.apply(session, response, analysis, batch.memory)
-    return response
+    return response, analysis, text
 
 
 # A reply this long in one language, confidently told, is evidence of the contractor's own.

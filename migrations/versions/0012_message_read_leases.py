@@ -1,7 +1,7 @@
 """inbound messages: a reader's lease, so that analysis runs outside the write transaction
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0008
 Create Date: 2026-12-07 16:20:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import core.types
 
 revision: str = "0012"
-down_revision: str | None = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

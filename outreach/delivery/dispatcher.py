@@ -1,6 +1,12 @@
-"""The dispatcher: one RQ job, woken by a nudge, that sends whatever may go now (staff
-messages, invitations, reminders) until nothing is left. Safe to run in several workers at
-once: claims are atomic and pacing is shared through Redis."""
+"""The dispatcher: an RQ job, woken by a nudge, that sends whatever may go now (staff
+messages, invitations, reminders) until nothing is left.
+
+One nudge wakes one dispatcher; one that finds more than a batch waiting wakes up to
+DISPATCHERS - 1 more (:meth:`core.queue.Drain.widen`), each under its own lease, so a backlog
+is sent by as many workers as are free. They share it safely because every claim is a
+compare-and-set and pacing is shared through Redis; they share it cheaply because each starts
+its walk through the waiting list at its own place (its slot's share of the list), so two
+dispatchers rarely try to claim the same invitation."""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from core import config
 from core.config import Settings
@@ -24,7 +31,25 @@ from outreach.pacing import Pacer
 
 log = logging.getLogger(__name__)
 
-OUTBOUND_DRAIN = Drain("pulse:drain:outbound", OUTBOUND, "outreach.delivery.dispatch", linger=0.0)
+# At most this many dispatchers at once; more only wait on the database and the pacing.
+DISPATCHERS = 4
+# Invitations a dispatcher sends per look at the waiting list: a full one wakes the others.
+BATCH = 100
+
+OUTBOUND_DRAIN = Drain(
+    "pulse:drain:outbound",
+    OUTBOUND,
+    "outreach.delivery.dispatch",
+    linger=0.0,
+    readers=DISPATCHERS,
+)
+
+
+def _from_slot(ids: list[int], slot: int) -> list[int]:
+    """The same ids, starting at the ``slot``-th of DISPATCHERS equal shares and wrapping
+    round: each dispatcher begins where the others are not."""
+    start = len(ids) * (slot % DISPATCHERS) // DISPATCHERS
+    return ids[start:] + ids[:start]
 
 
 def _beat() -> None:
@@ -72,14 +97,20 @@ class Dispatcher:
             stale=timedelta(days=settings.stale_days),
         )
 
-    def send_batch(self) -> int:
-        """Send what may go now: staff messages, invitations, reminders. Returns how many were
-        attempted."""
+    def send_batch(self, slot: int = 0) -> int:
+        """Send what may go now, at most BATCH invitations and BATCH reminders: staff
+        messages, invitations, reminders. Returns how many were attempted."""
         _beat()
         with db.session() as session:
             staff_ids = sendable_staff_message_ids(session)
-            invitation_ids = sendable_invitation_ids(session)
-            reminder_ids = due_reminder_ids(session, after=self.remind_after, stale=self.stale)
+            invitation_ids = _from_slot(sendable_invitation_ids(session, DISPATCHERS * BATCH), slot)
+            reminder_ids = _from_slot(
+                due_reminder_ids(
+                    session, after=self.remind_after, stale=self.stale, limit=DISPATCHERS * BATCH
+                ),
+                slot,
+            )
+        invitation_ids, reminder_ids = invitation_ids[:BATCH], reminder_ids[:BATCH]
         route = Route(
             senders=self.senders,
             reply_domain=self.reply_domain,
@@ -108,11 +139,12 @@ class Dispatcher:
         return len(staff_ids) + len(invitation_ids) + len(reminder_ids)
 
 
-def dispatch() -> int:
-    """RQ job: send everything that may go out now, until nothing is left. Safe to run in
-    several workers at once: claims are atomic and pacing is shared through Redis."""
+def dispatch(slot: int = 0) -> int:
+    """RQ job: send everything that may go out now, until nothing is left, as the ``slot``-th
+    of the dispatchers that share a backlog. Safe to run in several workers at once: claims
+    are atomic and pacing is shared through Redis."""
     dispatcher = Dispatcher.from_settings(config.active())
     started = time.monotonic()
-    total = OUTBOUND_DRAIN.run(dispatcher.send_batch)
+    total = OUTBOUND_DRAIN.run(partial(dispatcher.send_batch, slot), slot=slot, batch=BATCH)
     log.info("dispatch: %d sends attempted in %.1f s", total, time.monotonic() - started)
     return total

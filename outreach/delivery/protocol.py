@@ -100,6 +100,9 @@ def call_provider(
         result = channel.send(outbound)
     except ChannelError as exc:
         return Attempt(refusal=_record_refusal(session, message, exc, attempt, pacer, sender))
+    finally:
+        if pacer is not None:
+            pacer.sent(sender)  # the provider has seen it by now: the window counts from here
     record_provider_id(session, message.id, result.provider_id)
     advance_message_row(session, message.id, result.status)
     return Attempt(sent=True)

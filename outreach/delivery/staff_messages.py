@@ -11,7 +11,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from core.clock import now
-from outreach import consent
+from outreach import consent, quiet_hours
 from outreach.channels import Channel, OutboundMessage
 from outreach.delivery.protocol import Declined, call_provider
 from outreach.delivery.refusals import Verdict
@@ -97,7 +97,15 @@ def send_staff_message(
     def last_look() -> Declined | None:
         if not in_hard_window(now(), contractor.timezone):
             return Declined.WINDOW
+        # A survey flow's next step is a survey text: the state's quiet hours hold it too.
+        if (message.payload or {}).get("conversation_id") and not quiet_hours.permits(
+            now(), contractor.timezone, contractor.state
+        ):
+            return Declined.WINDOW
         if not consent.may_contact(session, message.to_address):
+            return Declined.STOP
+        # A "no" on the contractor's other address stops this one too, as for surveys.
+        if consent.contractor_opted_out(session, [contractor.phone, contractor.email]):
             return Declined.STOP
         return None
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Blueprint, abort, flash, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, has_request_context, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -20,9 +21,11 @@ from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from core.clock import now
+from core.db import request_session
 from staff import alerts, audit, inbox, tickets
 from staff.errors import NotFound, WorkError
 from staff.models import Role
+from staff.notify import preferences
 from staff.paging import parse_page
 from surveys.analysis import mood
 from surveys.categories import CATEGORIES
@@ -47,7 +50,24 @@ def home_for(role: str) -> str:
 
 
 def when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "—"
+    """A time in the signed-in staff user's own zone (their setting; UTC until they choose)."""
+    if value is None:
+        return "—"
+    return value.astimezone(_viewer_zone()).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _viewer_zone() -> ZoneInfo:
+    if not has_request_context():
+        return ZoneInfo("UTC")
+    if "viewer_zone" not in g:
+        name = "UTC"
+        if current_user.is_authenticated:
+            name = preferences.zone_name(request_session(), current_user.id)
+        try:
+            g.viewer_zone = ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            g.viewer_zone = ZoneInfo("UTC")
+    return cast(ZoneInfo, g.viewer_zone)
 
 
 def age(value: datetime | None) -> str:
@@ -72,15 +92,21 @@ def nav_items(role: str) -> list[tuple[str, str]]:
         ("staff.flagged_replies", "Flagged replies"),
         ("staff.needs_look", "Needs a look"),
         ("staff.contractors", "Contractors"),
+        ("staff.unknown_senders_page", "Unknown senders"),
         ("staff.dashboard", "Dashboard"),
+        ("staff.nps_report", "NPS"),
+        ("staff.tasks", "Tasks"),
     ]
     if role == Role.ADMIN:
         items += [
             ("staff.surveys", "Surveys"),
+            ("staff.flows", "Flows"),
             ("staff.reader_page", "Reader"),
             ("staff.reading_rules_page", "Reading rules"),
             ("staff.users", "Users"),
             ("staff.audit_log", "Audit log"),
+            ("staff.notification_log", "Notifications"),
+            ("staff.canned_replies", "Canned replies"),
             ("staff.export_page", "Export"),
         ]
     return items
@@ -185,9 +211,13 @@ from staff.views import (  # noqa: E402
     care,
     consent,
     contractors,
+    conversation,
     dashboard,
+    flows,
+    notifications,
     replies,
     rules,
+    steering,
     support,
 )
 
@@ -198,8 +228,12 @@ __all__ = [
     "care",
     "consent",
     "contractors",
+    "conversation",
     "dashboard",
+    "flows",
+    "notifications",
     "replies",
     "rules",
+    "steering",
     "support",
 ]

@@ -16,7 +16,7 @@ from staff.auth import role_required
 from staff.errors import WorkError
 from staff.forms import AcknowledgeForm, ActionForm, CloseAlertForm, EscalateForm, OutreachForm
 from staff.models import Role
-from staff.views import bp, done, fail, page_arg, view_arg
+from staff.views import bp, done, fail, page_arg, steering, view_arg
 from surveys.models import Alert, Team
 
 CARE_VIEWS = {
@@ -34,7 +34,10 @@ def care_queue() -> ResponseReturnValue:
     view = view_arg(CARE_VIEWS)
     page_number = page_arg()
     session = request_session()
-    page = alerts.queue(session, view=view, user_id=current_user.id, page=page_number)
+    filters = steering.parse_filters("care")
+    page = alerts.queue(
+        session, view=view, user_id=current_user.id, page=page_number, filters=filters
+    )
     ticket_view = view if view in ("mine", "unassigned", "resolved") else "open"
     handed = tickets.queue(session, Team.CARE, view=ticket_view, user_id=current_user.id)
     holders = {a.assignee_id for a in page.items} | {t.assignee_id for t in handed.items}
@@ -45,6 +48,9 @@ def care_queue() -> ResponseReturnValue:
         view=view,
         views=CARE_VIEWS,
         names=accounts.emails(session, holders),
+        sla=steering.sla_labels(session, "alert", {a.id for a in page.items}),
+        ticket_sla=steering.sla_labels(session, "ticket", {t.id for t in handed.items}),
+        **steering.steering(session, "care", view, filters),
     )
 
 

@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from core.db import request_session
 from staff import dashboard as figures
+from staff import sla
 from staff.auth import any_staff
 from staff.views import bp
 
@@ -18,4 +19,5 @@ def dashboard() -> ResponseReturnValue:
         "staff/dashboard.html",
         board=figures.build(request_session()),
         min_respondents=figures.MIN_RESPONDENTS,
+        sla_weeks=sla.share_met(request_session()),
     )

@@ -7,12 +7,13 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from core.db import request_session
-from staff import inbox, review
+from staff import inbox, inbox_states, review
 from staff.auth import any_staff, safe_next
 from staff.errors import WorkError
 from staff.inbox import category_label
 from staff.paging import parse_page
 from staff.views import bp, done
+from staff.views.inbox_work import inbox_steering
 
 
 @bp.get("/replies")
@@ -21,16 +22,19 @@ def flagged_replies() -> ResponseReturnValue:
     try:
         page_number = parse_page(request.args.get("page"))
         filters = inbox.parse_filters(request.args)
+        state = inbox_states.parse_state(request.args.get("state"))
     except (ValueError, WorkError) as exc:
         abort(400, str(exc))
     session = request_session()
-    page = inbox.flagged_replies(session, filters, page=page_number)
+    where = [inbox_states.condition(state)] if state else []
+    page = inbox.flagged_replies(session, filters, page=page_number, where=where)
     return render_template(
         "staff/replies.html",
         page=page,
         filters=filters,
         values=filters.as_args(),
         options=inbox.filter_options(session),
+        **inbox_steering(session, state, [item.response.id for item in page.items]),
     )
 
 

@@ -24,7 +24,7 @@ from staff.forms import (
     choices,
 )
 from staff.models import Role
-from staff.views import bp, done, fail, home_for, page_arg, view_arg
+from staff.views import bp, done, fail, home_for, page_arg, steering, view_arg
 from surveys.models import Team, Ticket
 
 SUPPORT_VIEWS = {
@@ -42,14 +42,19 @@ def support_queue() -> ResponseReturnValue:
     view = view_arg(SUPPORT_VIEWS)
     page_number = page_arg()
     session = request_session()
+    filters = steering.parse_filters("support")
     team, shown = (Team.CARE, "open") if view == "with_care" else (Team.SUPPORT, view)
-    page = tickets.queue(session, team, view=shown, user_id=current_user.id, page=page_number)
+    page = tickets.queue(
+        session, team, view=shown, user_id=current_user.id, page=page_number, filters=filters
+    )
     return render_template(
         "staff/support_queue.html",
         page=page,
         view=view,
         views=SUPPORT_VIEWS,
         names=accounts.emails(session, {t.assignee_id for t in page.items}),
+        sla=steering.sla_labels(session, "ticket", {t.id for t in page.items}),
+        **steering.steering(session, "support", view, filters),
     )
 
 

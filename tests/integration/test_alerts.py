@@ -131,6 +131,23 @@ def test_alerts_negative_reply_early_in_the_assignment_raises_early_tenure(
     assert _texts(alert) == [NEGATIVE]
 
 
+def test_alerts_quit_early_in_the_assignment_is_one_alert_with_both_reasons(
+    live: Live, clock: FrozenClock
+) -> None:
+    _contractor(start=clock.current.date() - timedelta(days=10))
+
+    _text(live, clock, "this job is awful, I'm quitting")
+
+    [alert] = _alerts()
+    assert (alert.kind, alert.severity) == ("quit_intent", "urgent")
+    assert alert.evidence["reasons"] == [
+        "said they may leave",
+        "negative reply 10 days into the assignment",
+    ]
+    assert alert.evidence["tenure_days"] == 10
+    assert _texts(alert) == ["this job is awful, I'm quitting"]
+
+
 def test_alerts_quit_intent_is_urgent_and_one_alert_gathers_its_replies(
     live: Live, clock: FrozenClock
 ) -> None:
@@ -175,6 +192,10 @@ def test_alerts_three_unhappy_contractors_at_one_client_raise_one_hotspot(
     assert (alert.contractor_id, alert.client, alert.severity) == (None, "Globex", "high")
     assert len(alert.responses) == 4
     assert alert.evidence["contractors"] == 4
+    # One current figure, not one reason per count it passed through.
+    assert alert.evidence["reasons"] == [
+        "4 contractors at Globex replied negatively within 14 days"
+    ]
     with db.session() as session:
         clients = {
             session.get_one(Contractor, r.contractor_id).client

@@ -41,3 +41,28 @@ def test_migration_0005_moves_a_waiting_staff_message_schedule_into_its_columns(
     assert row.send_attempts == 2
     assert str(row.not_before).startswith("2026-03-02 15:01:00")
     assert json.loads(row.payload) == {"staff_user_id": 1}
+
+
+def test_migration_0008_keeps_a_one_question_survey_as_it_was(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'flows.sqlite3'}"
+    migrate.upgrade(url, "0001")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO surveys (key, name, question, scale_max, sms_template,"
+                " email_subject, email_template, onboarding_days, window_start, window_end,"
+                " weekdays_only, active, created_at) VALUES ('pulse', 'Pulse', 'How?', 5,"
+                " 'Hi', 'Hi', 'Hi', '[3]', '09:00', '18:00', 1, 1, '2026-03-02 15:00:00')"
+            )
+        )
+    migrate.upgrade(url)
+    with engine.connect() as connection:
+        row = connection.execute(
+            text("SELECT key, flow, days_before_end, sms_template FROM surveys")
+        ).one()
+        conversations = connection.execute(text("SELECT count(*) FROM conversations")).scalar()
+    engine.dispose()
+
+    assert (row.key, row.flow, row.days_before_end, row.sms_template) == ("pulse", None, None, "Hi")
+    assert conversations == 0

@@ -85,7 +85,9 @@ def test_contractor_page_shows_profile_consent_and_timeline_newest_first(
     assert "Globex" in html and "Dana Reyes" in html and "(day 28)" in html
     sms_row, email_row = re.findall(r"<tr>\s*<td data-label=\"Channel\">.*?</tr>", html, re.S)
     assert "+14155550101" in sms_row and ">No<" in sms_row and "Opted out (keyword)" in sms_row
-    assert "ana@example.com" in email_row and ">Yes<" in email_row
+    # An SMS STOP stops email too (outreach never routes around a "no"): the page says so.
+    assert "ana@example.com" in email_row and ">No<" in email_row
+    assert "Stopped: opted out by SMS" in email_row
     order = [html.index(s) for s in ("Spoke to Ana", ">STOP<", "2 pay is late", "How is Globex")]
     assert order == sorted(order)
     assert f"Support ticket #{ticket.id}" in html

@@ -109,3 +109,8 @@ def test_every_demo_login_sees_something_on_every_page(
     assert "Ticket opened" in admin.page(f"/staff/contractors/{with_ticket}")
     assert "Claimed ticket" in admin.page("/staff/audit")
     assert "sends in the next 14 days" in admin.page(f"/staff/surveys/{survey_id}")
+    queue = support.page("/staff/support")
+    for state in ("On time", "Due soon", "Overdue"):
+        assert f">{state}</span>" in queue, state
+    assert ">Due soon</span>" in care.page("/staff/care")
+    assert "Promises kept" in dashboard

@@ -11,6 +11,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from staff.models import StaffUser
+from staff.notify.models import CannedReply, Notification
 from surveys.models import MustCatchPhrase
 from tests.factories import (
     DEFAULT_STAFF_PASSWORD,
@@ -67,6 +68,17 @@ ALLOWED: dict[str, frozenset[str]] = {
     "staff.reading_rules_page": ADMIN,
     "staff.add_must_catch": ADMIN,
     "staff.switch_must_catch": ADMIN,
+    "staff.reply_on_ticket": SUPPORT,
+    "staff.reply_on_alert": CARE,
+    "staff.notify_settings": EVERYONE,
+    "staff.save_notify_settings": EVERYONE,
+    "staff.notification_log": ADMIN,
+    "staff.retry_notification": ADMIN,
+    "staff.canned_replies": ADMIN,
+    "staff.create_canned_reply": ADMIN,
+    "staff.switch_canned_reply": ADMIN,
+    "staff.unknown_senders_page": EVERYONE,
+    "staff.link_unknown_sender": EVERYONE,
 }
 PUBLIC = {"staff.sign_in", "staff.static"}
 
@@ -94,6 +106,17 @@ def _objects(session: Session) -> tuple[dict[str, int], dict[str, StaffUser]]:
     session.add(phrase)
     users = {role: make_staff_user(session, role=role) for role in sorted(EVERYONE)}
     other = make_staff_user(session, role="support")
+    notification = Notification(
+        key="ticket:permissions",
+        kind="urgent",
+        ticket_id=ticket.id,
+        channel="email",
+        address="",
+        status="failed",
+        attempts=5,
+    )
+    canned_reply = CannedReply(title="Thanks", language="en", body="Thanks {first_name}")
+    session.add_all([notification, canned_reply])
     session.commit()
     ids = {
         "ticket_id": ticket.id,
@@ -103,6 +126,8 @@ def _objects(session: Session) -> tuple[dict[str, int], dict[str, StaffUser]]:
         "user_id": other.id,
         "response_id": response.id,
         "phrase_id": phrase.id,
+        "notification_id": notification.id,
+        "reply_id": canned_reply.id,
     }
     return ids, users
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from outreach.keywords import Keyword, about_messages, classify, language_of_keyword
+from surveys import corpus
+from surveys.corpus import Split
 
 
 @pytest.mark.parametrize(
@@ -209,3 +211,70 @@ def test_classify_disguised_keyword_is_recognised(text: str, keyword: Keyword) -
 @pytest.mark.parametrize("text", ["🛑", "\u200b", _wide("STOPPED"), "the bus 🚌 stop is far"])
 def test_classify_emoji_and_look_alikes_alone_are_not_instructions(text: str) -> None:
     assert classify(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sorry, wrong number.",
+        "who is this? wrong #",
+        "take me off",
+        "i dont work there no more, take my number off",
+        "I'm not with your company anymore, please remove me from this.",
+        "Remove me from this distribution, please.",
+        "I'm good, you can stop the texts now.",
+        "No more of these surveys. Got a full time job now.",
+        "I no longer wish to be contacted.",
+        "not interested in these messages anymore",
+        "enough with the surveys already",
+        "I'd like to stop receiving these messages, please.",
+        "I hereby revoke my consent to receive these.",
+        "número equivocado",
+        "perdón, tienen el número equivocado",
+        "ya no quiero más encuestas",
+        "borren mi número por favor",
+        "no manden más mensajes a este número por favor",
+        "sáquenme de esto porfa, ya no trabajo ahí",
+        "baja porfavor",
+        "revoco mi consentimiento",
+    ],
+)
+def test_classify_third_round_opt_out_wording_is_opt_out(text: str) -> None:
+    assert classify(text) is Keyword.OPT_OUT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I dialed the wrong number for the clinic, all sorted now",
+        "my deposit went to the wrong account",
+        "take me off nights please",
+        "remove me from this project, I want the other one",
+        "no more overtime please",
+        "no more of this, I'm done",
+        "enough with the mandatory sundays",
+        "leave me off the friday list please",
+        "I don't need these boots, I have my own",
+        "quítenme del turno de noche",
+        "sáquenme de aquí, ya no aguanto el almacén",
+        "basta de gritos",
+        "no me interesa el turno de noche",
+        "no me escriban a mi correo del trabajo, mejor al personal",
+    ],
+)
+def test_classify_third_round_look_alikes_are_not_opt_outs(text: str) -> None:
+    # A false opt-out silences someone who still wants to be heard.
+    assert classify(text) is None
+
+
+def test_classify_corpus_replies_that_are_not_opt_outs_are_never_keyword_opt_outs() -> None:
+    # Every labelled look-alike the writers thought of ("take me off the weekend list", "me
+    # dieron de baja del turno") on train and dev, where wording is chosen; the test split is
+    # only reported.
+    loaded = corpus.load()
+    wrong = [
+        e.where
+        for e in loaded.split(Split.TRAIN, Split.DEV)
+        if not e.opt_out and classify(e.text) is Keyword.OPT_OUT
+    ]
+    assert loaded.examples and wrong == []
