@@ -279,6 +279,11 @@ class Message(Base):
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     process_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     process_error: Mapped[str | None] = mapped_column(Text)
+    # An inbound message a reader has taken to analyse before its write transaction, and
+    # until when: others leave it alone meanwhile. Only a hint that spares double work; the
+    # read itself is claimed by setting processed_at in the write transaction.
+    leased_by: Mapped[str | None] = mapped_column(String(32))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # An outbound staff message's own schedule: provider refusals that asked us to come back
     # later, and when to (invitations keep theirs on the invitation). The database fills in
     # the 0: a Python-side default would join every webhook's prepared INSERT (insert_once).

@@ -8,6 +8,7 @@ own still counts.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +18,9 @@ from outreach.models import Channel, Message
 from surveys import rules
 from surveys.analysis import Analysis, analyze
 from surveys.scoring import extract_rating, is_low
+
+if TYPE_CHECKING:
+    from surveys.reading_ahead import Ahead
 
 # Enough for any real answer; a pasted novel is cut before it is analysed.
 MAX_REPLY_CHARS = 4000
@@ -42,11 +46,18 @@ def earlier_texts(session: Session, response_id: int) -> list[str]:
 
 
 def analyze_answer(
-    text: str, parts: list[str], scale_max: int, known: str | None, in_force: rules.Ruleset
+    text: str,
+    parts: list[str],
+    scale_max: int,
+    known: str | None,
+    in_force: rules.Ruleset,
+    ahead: Ahead | None = None,
 ) -> Analysis:
     """Read the whole answer; when it was sent in pieces, a rating sent on its own ("4", then
-    "timecard is late") counts even if the joined text reads differently."""
-    analysis = analyze(text, scale_max, known, must_catch=in_force)
+    "timecard is late") counts even if the joined text reads differently. ``ahead`` holds
+    analyses made before the write transaction, used when made from these very inputs."""
+    found = ahead.analysis(text, scale_max, known, in_force) if ahead is not None else None
+    analysis = found or analyze(text, scale_max, known, must_catch=in_force)
     if analysis.rating is not None or len(parts) < 2:
         return analysis
     for part in parts:

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from core import metrics
 from core.db import db, writer_turn
 from outreach import inbox
-from surveys import claims, replies, silence
+from surveys import claims, leases, reading_ahead, replies, silence
+from surveys.reading_ahead import Ahead
 
 log = logging.getLogger(__name__)
 
@@ -32,20 +33,32 @@ def sweep_waiting_replies() -> dict[str, int]:
 def process_inbound(slot: int = 0) -> int:
     """Read every stored inbound message that waits, as the ``slot``-th of the readers that
     share a backlog. Returns how many were read."""
-    return inbox.INBOUND_DRAIN.run(_Reader().read_batch, slot=slot, batch=replies.BATCH)
+    return inbox.INBOUND_DRAIN.run(Reader().read_batch, slot=slot, batch=replies.BATCH)
 
 
-class _Reader:
-    """One reader job: reads batches, each in one transaction, urgent replies first."""
+class Reader:
+    """One reader job: reads batches, urgent replies first. A batch is taken under a lease in a
+    short transaction, analysed with no transaction open, then written in one short
+    transaction, so that readers analyse side by side instead of waiting on each other's
+    locks."""
 
     def __init__(self) -> None:
         self.screened_through = 0  # the newest message id screened for urgent replies
+        self.holder = leases.new_holder()
 
     def read_batch(self, limit: int = replies.BATCH) -> int:
         with db.session() as session:
             urgent, self.screened_through = claims.urgent_waiting(session, self.screened_through)
+        # Urgent replies make a batch of their own: a safety report waits for nobody's
+        # analysis but its own.
+        with writer_turn(db.engine), db.session() as session:
+            ids = leases.lease(session, self.holder, urgent, len(urgent) or limit)
+        if not ids:
+            return 0
+        with db.session() as session:
+            ahead = reading_ahead.read_ahead(session, ids)
         try:
-            return len(read_batch(limit, first=urgent))
+            return len(read_batch(len(ids), first=ids, ahead=ahead, holder=self.holder))
         except Exception:
             # Something in the batch fails: read it again one message at a time, so that only
             # the bad message is held back.
@@ -53,11 +66,19 @@ class _Reader:
             return read_waiting_messages(limit)
 
 
-def read_batch(limit: int = replies.BATCH, first: Sequence[int] = ()) -> list[int]:
+def read_batch(
+    limit: int = replies.BATCH,
+    first: Sequence[int] = (),
+    ahead: Ahead | None = None,
+    holder: str | None = None,
+) -> list[int]:
     """Read one batch of waiting messages in one transaction; on SQLite, in turn with the
-    webhooks' writers, so that neither waits in SQLite's sleeping busy handler."""
+    webhooks' writers, so that neither waits in SQLite's sleeping busy handler. ``holder``'s
+    leases on ``first`` are given back in the same transaction."""
     with writer_turn(db.engine), db.session() as session:
-        read = replies.read_batch(session, limit, first)
+        read = replies.read_batch(session, limit, first, ahead)
+        if holder is not None:
+            leases.release(session, holder, first)
     metrics.REPLIES_READ.labels(outcome="read").inc(len(read))  # counted once committed
     return read
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -22,9 +23,13 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from core.clock import now
 from outreach.models import Channel, Contractor, Direction, Invitation, InvitationStatus, Message
+from surveys import must_catch, rules
 from surveys.answers import earlier_texts
 from surveys.models import Response
 from surveys.triage_memory import Memory
+
+if TYPE_CHECKING:
+    from surveys.reading_ahead import Ahead
 
 # How long after it went out an invitation still takes its answer.
 ANSWER_WINDOW = timedelta(days=7)
@@ -99,6 +104,15 @@ class Batch:
     # messages read, and the reply each went into: linked once the replies have ids
     read_into: list[tuple[Message, Response]] = field(default_factory=list)
     memory: Memory = field(default_factory=Memory)
+    # analyses made before the write transaction (surveys.reading_ahead), if any
+    ahead: Ahead | None = None
+    in_force: rules.Ruleset | None = None
+
+    def must_catch(self, session: Session) -> rules.Ruleset:
+        """The must-catch rules in force, looked up once for the batch."""
+        if self.in_force is None:
+            self.in_force = must_catch.in_force(session)
+        return self.in_force
 
     @classmethod
     def load(cls, session: Session, messages: Sequence[Message]) -> Batch:

@@ -20,13 +20,14 @@ from sqlalchemy.orm import Session
 from outreach import consent
 from outreach.delivery import advance_invitation
 from outreach.models import Channel, Contractor, InvitationStatus, Message
-from surveys import conversations, language, must_catch, triage
+from surveys import conversations, language, triage
 from surveys.analysis import Analysis
 from surveys.answers import MAX_REPLY_CHARS, analyze_answer, message_text
 from surveys.categories import Category
 from surveys.claims import after_earlier_texts, claim, claim_where
 from surveys.matching import Batch, Match, match_email, match_sms
 from surveys.models import Response
+from surveys.reading_ahead import Ahead
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +36,12 @@ log = logging.getLogger(__name__)
 BATCH = 100
 
 
-def read_batch(session: Session, limit: int = BATCH, first: Sequence[int] = ()) -> list[int]:
+def read_batch(
+    session: Session, limit: int = BATCH, first: Sequence[int] = (), ahead: Ahead | None = None
+) -> list[int]:
     """Claim and read up to ``limit`` waiting messages (``first`` ahead of the oldest), in the
-    caller's transaction. Returns the ids read, in the order read."""
+    caller's transaction, with the analyses in ``ahead`` where they fit. Returns the ids read,
+    in the order read."""
     ids = claim_where(session, [Message.id.in_(first)], len(first)) if first else []
     ids += claim_where(session, [], max(limit - len(ids), 0))
     ids = after_earlier_texts(session, sorted(set(ids)))
@@ -47,6 +51,7 @@ def read_batch(session: Session, limit: int = BATCH, first: Sequence[int] = ()) 
         session.scalars(select(Message).where(Message.id.in_(ids)).order_by(Message.id))
     )
     batch = Batch.load(session, messages)
+    batch.ahead = ahead
     for message in messages:
         _read(session, message, batch)
     batch.finish(session)
@@ -121,7 +126,7 @@ def _read_into(
 
     known = contractor.language if contractor is not None else None
     analysis = analyze_answer(
-        response.text, parts, response.scale_max, known, must_catch.in_force(session)
+        response.text, parts, response.scale_max, known, batch.must_catch(session), batch.ahead
     )
     _record(response, analysis, match, message)
     if contractor is not None:
