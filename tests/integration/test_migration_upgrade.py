@@ -216,7 +216,7 @@ def test_migrations_upgrade_a_0001_database_with_data_and_keep_it_intact(
     assert (ticket["status"], ticket["summary"]) == ("open", "Timecard late")
     assert tuple(link) == (ids["ticket"], ids["response"])
     # The opt-out known before the consent log existed is its first entry.
-    assert [tuple(e) for e in events] == [("+14155550199", "opt_out", "keyword", "migration:0009")]
+    assert [tuple(e) for e in events] == [("+14155550199", "opt_out", "keyword", "migration:0007")]
 
 
 def migrate_head() -> str:

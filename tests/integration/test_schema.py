@@ -43,7 +43,7 @@ def test_migration_0005_moves_a_waiting_staff_message_schedule_into_its_columns(
     assert json.loads(row.payload) == {"staff_user_id": 1}
 
 
-def test_migration_0008_keeps_a_one_question_survey_as_it_was(tmp_path: Path) -> None:
+def test_migration_0009_keeps_a_one_question_survey_as_it_was(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'flows.sqlite3'}"
     migrate.upgrade(url, "0001")
     engine = create_engine(url)

@@ -1,7 +1,7 @@
 """consent events (append-only), contractor state, invitation hold reason, confirmation claim
 
-Revision ID: 0009
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-07 15:20:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 import core.types
 
-revision: str = "0009"
+revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -77,7 +77,7 @@ def upgrade() -> None:
                     "channel": channel,
                     "change": "opt_out",
                     "source": source or "unknown",
-                    "actor": "migration:0009",
+                    "actor": "migration:0007",
                     "occurred_at": out_at,
                 }
             )
@@ -88,7 +88,7 @@ def upgrade() -> None:
                     "channel": channel,
                     "change": "opt_in",
                     "source": "keyword",
-                    "actor": "migration:0009",
+                    "actor": "migration:0007",
                     "occurred_at": in_at,
                 }
             )

@@ -1,7 +1,7 @@
 """inbound messages: a reader's lease, so that analysis runs outside the write transaction
 
-Revision ID: 0012
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-07 16:20:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import core.types
 
-revision: str = "0012"
-down_revision: str | None = "0008"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """SLA policies, team hours and clocks; round-robin turns; saved queue views; inbox states
 
-Revision ID: 0007
-Revises: 0009
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-07 15:30:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import core.types
 
-revision: str = "0007"
-down_revision: str | None = "0009"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
