@@ -87,21 +87,8 @@ def _conversation(
     care_id: int,
     counts: FlowCounts,
 ) -> None:
-    answered_at = sent_at + timedelta(minutes=rng.randint(3, 180))
-    invitation = Invitation(
-        survey_id=survey.id,
-        contractor_id=contractor.id,
-        due_on=sent_at.date(),
-        status=InvitationStatus.ANSWERED,
-        channel=contractor.channel,
-        reply_token=secrets.token_hex(8),
-        sent_at=sent_at,
-        answered_at=answered_at,
-        expires_at=sent_at + timedelta(days=2),
-        created_at=sent_at,
-    )
-    session.add(invitation)
-    session.flush()
+    invitation = _answered_invitation(session, rng, survey, contractor, sent_at)
+    answered_at = sent_at if invitation.answered_at is None else invitation.answered_at
     answers: list[dict[str, Any]] = [
         {"step": "score", "text": str(score), "fits": True, "score": score}
     ]
@@ -150,32 +137,75 @@ def _conversation(
     session.flush()
     counts.conversations += 1
     if len(answers) > 1 and follow_up is not None and follow_up[0] == "referral":
-        found = referral(follow_up[1])
-        if found is not None:
-            session.add(
-                Task(
-                    kind="referral",
-                    team=TaskTeam.RECRUITING,
-                    contractor_id=contractor.id,
-                    conversation_id=conversation.id,
-                    response_id=response.id,
-                    details=dict(found.as_dict(follow_up[1])),
-                    created_at=answered_at,
-                )
-            )
-            counts.tasks += 1
+        counts.tasks += _referral_task(session, contractor, conversation, response, follow_up[1])
     if score <= 6 and rng.random() < 0.6:
-        # Care wrote back to most detractors, within a day.
-        session.add(
-            Message(
-                direction=Direction.OUTBOUND,
-                channel=contractor.channel,
-                contractor_id=contractor.id,
-                from_address="pulse",
-                to_address=contractor.phone or contractor.email or "",
-                body="Hi, this is Care. Sorry to hear that; can we call you today?",
-                status=MessageStatus.DELIVERED,
-                payload={"staff_user_id": care_id},
-                created_at=answered_at + timedelta(hours=rng.randint(1, 30)),
-            )
+        _care_reply(session, rng, contractor, answered_at, care_id)
+
+
+def _answered_invitation(
+    session: Session, rng: random.Random, survey: Survey, contractor: Contractor, sent_at: datetime
+) -> Invitation:
+    answered_at = sent_at + timedelta(minutes=rng.randint(3, 180))
+    invitation = Invitation(
+        survey_id=survey.id,
+        contractor_id=contractor.id,
+        due_on=sent_at.date(),
+        status=InvitationStatus.ANSWERED,
+        channel=contractor.channel,
+        reply_token=secrets.token_hex(8),
+        sent_at=sent_at,
+        answered_at=answered_at,
+        expires_at=sent_at + timedelta(days=2),
+        created_at=sent_at,
+    )
+    session.add(invitation)
+    session.flush()
+    return invitation
+
+
+def _referral_task(
+    session: Session,
+    contractor: Contractor,
+    conversation: Conversation,
+    response: Response,
+    text: str,
+) -> int:
+    """A referral the contractor gave becomes a task for recruiting; 1 if one was made."""
+    found = referral(text)
+    if found is None:
+        return 0
+    session.add(
+        Task(
+            kind="referral",
+            team=TaskTeam.RECRUITING,
+            contractor_id=contractor.id,
+            conversation_id=conversation.id,
+            response_id=response.id,
+            details=dict(found.as_dict(text)),
+            created_at=response.created_at,
         )
+    )
+    return 1
+
+
+def _care_reply(
+    session: Session,
+    rng: random.Random,
+    contractor: Contractor,
+    answered_at: datetime,
+    care_id: int,
+) -> None:
+    # Care wrote back to most detractors, within a day.
+    session.add(
+        Message(
+            direction=Direction.OUTBOUND,
+            channel=contractor.channel,
+            contractor_id=contractor.id,
+            from_address="pulse",
+            to_address=contractor.phone or contractor.email or "",
+            body="Hi, this is Care. Sorry to hear that; can we call you today?",
+            status=MessageStatus.DELIVERED,
+            payload={"staff_user_id": care_id},
+            created_at=answered_at + timedelta(hours=rng.randint(1, 30)),
+        )
+    )

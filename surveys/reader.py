@@ -180,7 +180,11 @@ class Reader:
         self, texts: Sequence[str], rated: Sequence[Rated] | None = None
     ) -> sparse.csr_matrix:
         prepared = [prepare(t) for t in texts]
-        blocks = [self.words.transform(prepared), self.chars.transform(prepared)]
+        # A reply at a time, scikit-learn's per-call checks of a fitted model's parameters and
+        # of finite input cost a third of the reading (benchmarks/triage_eval.py); the model
+        # and its input are ours, so the answers are the same without them.
+        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+            blocks = [self.words.transform(prepared), self.chars.transform(prepared)]
         if self.settings.dense:
             blocks.append(sparse.csr_matrix(_dense(texts, prepared, rated)))
         return sparse.hstack(blocks, format="csr")
