@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from staff.models import StaffUser
 from staff.notify.models import CannedReply, Notification
+from staff.work_models import SavedView
 from surveys.models import MustCatchPhrase
 from tests.factories import (
     DEFAULT_STAFF_PASSWORD,
@@ -79,11 +80,23 @@ ALLOWED: dict[str, frozenset[str]] = {
     "staff.switch_canned_reply": ADMIN,
     "staff.unknown_senders_page": EVERYONE,
     "staff.link_unknown_sender": EVERYONE,
+    # The queue routes are tried on the Support queue (``queue`` in _objects).
+    "staff.save_view": SUPPORT,
+    "staff.delete_view": SUPPORT,
+    "staff.bulk_action": SUPPORT,
+    "staff.resolve_linked": EVERYONE,
+    "staff.set_reply_state": EVERYONE,
+    "staff.consent_download": ADMIN,
+    "staff.flows": ADMIN,
+    "staff.flow": ADMIN,
+    "staff.flow_dry_run": ADMIN,
+    "staff.nps_report": EVERYONE,
+    "staff.tasks": EVERYONE,
 }
 PUBLIC = {"staff.sign_in", "staff.static"}
 
 
-def _routes(app: Flask, ids: dict[str, int]) -> list[tuple[str, str, str]]:
+def _routes(app: Flask, ids: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(endpoint, method, url) for every protected staff route; signing out comes last."""
     found = []
     for rule in app.url_map.iter_rules():
@@ -96,7 +109,7 @@ def _routes(app: Flask, ids: dict[str, int]) -> list[tuple[str, str, str]]:
     return sorted(found, key=lambda r: (r[0] == "staff.sign_out", r))
 
 
-def _objects(session: Session) -> tuple[dict[str, int], dict[str, StaffUser]]:
+def _objects(session: Session) -> tuple[dict[str, Any], dict[str, StaffUser]]:
     contractor = make_contractor(session)
     ticket = make_ticket(session, contractor_id=contractor.id, team="support")
     alert = make_alert(session, contractor_id=contractor.id)
@@ -116,7 +129,8 @@ def _objects(session: Session) -> tuple[dict[str, int], dict[str, StaffUser]]:
         attempts=5,
     )
     canned_reply = CannedReply(title="Thanks", language="en", body="Thanks {first_name}")
-    session.add_all([notification, canned_reply])
+    view = SavedView(staff_user_id=users["support"].id, queue="support", name="Mine", filters={})
+    session.add_all([notification, canned_reply, view])
     session.commit()
     ids = {
         "ticket_id": ticket.id,
@@ -128,6 +142,9 @@ def _objects(session: Session) -> tuple[dict[str, int], dict[str, StaffUser]]:
         "phrase_id": phrase.id,
         "notification_id": notification.id,
         "reply_id": canned_reply.id,
+        "view_id": view.id,
+        "queue": "support",
+        "kind": "csv",
     }
     return ids, users
 
