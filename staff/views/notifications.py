@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask import redirect, render_template, url_for
+from flask import current_app, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import case, select
 from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from core import config
 from core.db import request_session
 from staff import canned
 from staff.auth import any_staff, role_required
@@ -94,7 +93,7 @@ def save_notify_settings() -> ResponseReturnValue:
                     timezone=form.timezone.data or "",
                     daily_digest=bool(form.daily_digest.data),
                 ),
-                config.active(),
+                current_app.config["SETTINGS"],
             )
         except WorkError as exc:
             session.rollback()
