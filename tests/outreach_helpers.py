@@ -19,6 +19,7 @@ from core.config import Settings
 from core.db import db
 from outreach.delivery import send_invitation
 from outreach.models import Direction, Invitation, Message, Survey
+from tests.factories import make_contractor
 from tests.fakes import FakeChannel
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,6 +81,22 @@ def zone_at_midday() -> str:
         offset += 24
     # POSIX-style names: Etc/GMT-5 is five hours *ahead* of UTC.
     return "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
+
+
+def invitations_open_now(count: int) -> None:
+    """``count`` scheduled invitations, each to its own contractor, that real worker processes
+    on the real clock may send at once (midday where they live, a survey open every day)."""
+    zone = zone_at_midday()
+    with db.session() as session:
+        survey = make_survey(
+            session,
+            onboarding_days=[],
+            window_start="08:00",
+            window_end="20:00",
+            weekdays_only=False,
+        )
+        for _ in range(count):
+            make_invitation(session, survey, make_contractor(session, timezone=zone).id)
 
 
 def worker_env(settings: Settings, **extra: str) -> dict[str, str]:

@@ -18,15 +18,12 @@ from core.queue import OUTBOUND
 from outreach.delivery import nudge_dispatch
 from outreach.delivery.dispatcher import BATCH
 from outreach.models import Invitation
-from tests.factories import make_contractor
 from tests.integration.conftest import Live
 from tests.outreach_helpers import (
-    make_invitation,
-    make_survey,
+    invitations_open_now,
     start_worker,
     stop_worker,
     worker_env,
-    zone_at_midday,
 )
 
 pytestmark = pytest.mark.slow
@@ -37,17 +34,7 @@ COUNT = BATCH * 3 // 2
 def test_dispatch_backlog_over_a_batch_wakes_a_second_dispatcher_and_each_sends_once(
     live: Live, tmp_path: Path
 ) -> None:
-    zone = zone_at_midday()
-    with db.session() as session:
-        survey = make_survey(
-            session,
-            onboarding_days=[],
-            window_start="08:00",
-            window_end="20:00",
-            weekdays_only=False,
-        )
-        for _ in range(COUNT):
-            make_invitation(session, survey, make_contractor(session, timezone=zone).id)
+    invitations_open_now(COUNT)
     settings: Settings = live.app.config["SETTINGS"]
     env = worker_env(settings, SMS_SEGMENTS_PER_SECOND="100000")
     workers = [start_worker(env, tmp_path / f"worker-{i}.log") for i in range(2)]

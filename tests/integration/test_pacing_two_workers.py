@@ -16,15 +16,12 @@ from core.config import Settings
 from core.db import db
 from core.queue import OUTBOUND
 from outreach.models import Invitation
-from tests.factories import make_contractor
 from tests.integration.conftest import Live
 from tests.outreach_helpers import (
-    make_invitation,
-    make_survey,
+    invitations_open_now,
     start_worker,
     stop_worker,
     worker_env,
-    zone_at_midday,
 )
 
 pytestmark = pytest.mark.slow
@@ -45,17 +42,7 @@ def busiest_second(arrivals: list[tuple[float, int]]) -> int:
 def test_two_workers_never_exceed_the_sender_limit_and_reach_90_percent_of_it(
     live: Live, tmp_path: Path
 ) -> None:
-    zone = zone_at_midday()
-    with db.session() as session:
-        survey = make_survey(
-            session,
-            onboarding_days=[],
-            window_start="08:00",
-            window_end="20:00",
-            weekdays_only=False,
-        )
-        for _ in range(COUNT):
-            make_invitation(session, survey, make_contractor(session, timezone=zone).id)
+    invitations_open_now(COUNT)
     settings: Settings = live.app.config["SETTINGS"]
     env = worker_env(settings, SMS_SEGMENTS_PER_SECOND=str(RATE))
     workers = [start_worker(env, tmp_path / f"worker-{i}.log") for i in range(2)]
