@@ -15,6 +15,7 @@ import sklearn
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import ComplementNB
 
 from outreach.keywords import about_messages
 from surveys.categories import Category
@@ -65,14 +66,20 @@ def fit(
     prepared = [prepare(t) for t in texts]
     words, chars = _vectorizers(settings)
     blocks = [words.fit_transform(prepared), chars.fit_transform(prepared)]
+    ngrams = sparse.hstack(blocks, format="csr")
     if settings.dense:
         blocks.append(sparse.csr_matrix(_dense(texts, prepared, None)))
     x = sparse.hstack(blocks, format="csr")
     w = None if weights is None else np.asarray(weights)
+    categories = [e.category for e in examples]
     category_model = LogisticRegression(
         C=settings.C_category, class_weight="balanced", max_iter=3000
     )
-    category_model.fit(x, [e.category for e in examples], sample_weight=w)
+    category_model.fit(x, categories, sample_weight=w)
+    nb_model = None
+    if settings.nb_weight > 0:
+        nb_model = ComplementNB(alpha=settings.nb_alpha).fit(ngrams, categories, sample_weight=w)
+        assert list(nb_model.classes_) == list(category_model.classes_)
     binary_models = {}
     for name in BINARY:
         model = LogisticRegression(C=settings.C_binary, class_weight="balanced", max_iter=3000)
@@ -86,6 +93,7 @@ def fit(
         category_model=category_model,
         binary_models=binary_models,
         thresholds=dict(thresholds or dict.fromkeys(BINARY, 0.5)),
+        nb_model=nb_model,
     )
 
 
@@ -101,8 +109,8 @@ def choose_biases(reader: Reader, dev: Sequence[Example]) -> dict[str, float]:
     a missed safety report costs more than any other miss.
     """
     x = reader.features([e.text for e in dev])
-    classes = [str(c) for c in reader.category_model.classes_]
-    probabilities = reader.category_model.predict_proba(x)
+    probabilities, _ = reader.probabilities(x)
+    classes = reader.classes()
     logp = np.log(probabilities + 1e-9)
     truth = np.asarray([e.category for e in dev])
     present = sorted(set(truth))
@@ -143,16 +151,16 @@ def choose_biases(reader: Reader, dev: Sequence[Example]) -> dict[str, float]:
 def choose_thresholds(reader: Reader, dev: Sequence[Example]) -> dict[str, float]:
     """Per label, the threshold that meets its recall goal on ``dev`` (see RECALL_GOALS)."""
     x = reader.features([e.text for e in dev])
+    category_p, binary_p = reader.probabilities(x)
     chosen = {}
     for name, goal in RECALL_GOALS.items():
         if name == Category.SAFETY_HARASSMENT:
             goal = reader.settings.safety_recall
-        if name in reader.binary_models:
-            scores = reader.binary_models[name].predict_proba(x)[:, 1]
+        if name in binary_p:
+            scores = binary_p[name]
             truth = _labels(dev, name)
         else:
-            column = list(reader.category_model.classes_).index(name)
-            scores = reader.category_model.predict_proba(x)[:, column]
+            scores = category_p[:, reader.classes().index(name)]
             truth = np.asarray([e.category == name for e in dev])
         if name == "opt_out":
             # Only replies the model's opt-out can reach count: analysis honours it for a

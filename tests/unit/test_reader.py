@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from outreach.keywords import classify
 from surveys import reader
 from surveys.analysis import analyze
 from surveys.categories import CATEGORIES, Category
@@ -44,3 +45,74 @@ def test_analyze_model_opt_out_is_not_honoured_for_a_reply_reporting_a_problem()
     plain = analyze("please leave me out of these surveys from now on", using=eager)
     assert plain.category == Category.NONE
     assert plain.opt_out  # no keyword says so: the model's opt-out, let through
+
+
+def _eager(**settings: object) -> reader.Reader:
+    # The shipped reader with its opt-out threshold at zero, so the model says "opt-out" to
+    # every reply and only the decision around it is left to test.
+    current = reader.current()
+    return dataclasses.replace(
+        current,
+        thresholds={**current.thresholds, "opt_out": 0.0},
+        settings=dataclasses.replace(current.settings, **settings),  # type: ignore[arg-type]
+    )
+
+
+# No keyword reads an opt-out in this: only the model does.
+_MODEL_ONLY = "i am done with these surveys, leave me be"
+
+
+def test_reader_model_opt_out_below_its_bar_goes_to_needs_a_look_instead() -> None:
+    text = _MODEL_ONLY
+    assert classify(text) is None
+    assert analyze(text, using=_eager(opt_out_act=0.0)).opt_out
+    flagged = analyze(text, using=_eager(opt_out_act=1.01))
+    assert not flagged.opt_out
+    assert "opt_out" in flagged.unsure
+
+
+def test_reader_model_opt_out_naming_another_way_to_reach_them_goes_to_needs_a_look() -> None:
+    eager = _eager(opt_out_act=0.0, opt_out_elsewhere=True)
+    for text in (
+        "stop sending these to my work email, use my gmail",
+        "mejor mándenme esto a mi otro número",
+        "please stop scheduling me on Sundays",
+    ):
+        got = analyze(text, using=eager)
+        assert not got.opt_out, text
+    plain = analyze(_MODEL_ONLY, using=eager)
+    assert plain.opt_out
+    assert "opt_out" not in plain.unsure
+
+
+def test_reader_opt_out_keyword_is_never_removed_by_the_model_s_caution() -> None:
+    # The model may add opt-outs, never remove one: a keyword's stands whatever else it says.
+    careful = _eager(opt_out_act=1.01, opt_out_elsewhere=True)
+    for text in ("stop texting me, I only work Sundays now", "STOP", "no me manden más mensajes"):
+        assert analyze(text, using=careful).opt_out, text
+
+
+def test_reader_elsewhere_words_are_in_the_shipped_vocabulary() -> None:
+    # The guard reads the reply's word features: a word the vectoriser never kept is not seen.
+    names = set(reader.current().words.get_feature_names_out())
+    for word in ("gmail", "sundays", "scheduling", "shift", "otro numero", "use my", "instead"):
+        assert word in names, word
+        assert reader._ELSEWHERE.fullmatch(word), word
+
+
+def test_reader_naive_bayes_share_blends_the_two_models_odds() -> None:
+    from surveys import corpus, reader_training
+    from surveys.corpus import Split
+
+    rows = corpus.load().split(Split.TRAIN)[:600]
+    blended = reader_training.fit(rows, reader.Settings(nb_weight=0.25))
+    assert blended.nb_model is not None
+    texts = [e.text for e in rows[:40]]
+    x = blended.features(texts)
+    ngrams = x[:, : len(blended.words.vocabulary_) + len(blended.chars.vocabulary_)]
+    want = 0.75 * blended.category_model.predict_proba(x) + 0.25 * blended.nb_model.predict_proba(
+        ngrams
+    )
+    got, _ = blended.probabilities(x)
+    assert abs(got - want).max() < 1e-9
+    assert reader_training.fit(rows, reader.Settings()).nb_model is None
