@@ -22,7 +22,13 @@ keeps safety recall at 95%; quit intent's threshold is set for recall. A reply w
 close to a threshold, or that a separate yes/no safety model (also set for recall) flags while
 the category model does not, is marked ``unsure`` so staff look at it. Opt-outs from the
 model only ever add to the exact keywords (:mod:`outreach.keywords`), never remove one, and
-only with a threshold that made no false opt-out on dev.
+only with a threshold that made no false opt-out on dev; below a higher bar, or when the reply
+names another way or time to reach them or a roster, the model's opt-out is not acted on but
+sent to staff (``unsure``), who confirm it: a false opt-out silences a contractor.
+
+The category odds may blend in a complement naive Bayes model over the same n-grams
+(``Settings.nb_weight``): its log-odds are linear in the features too, so it rides in the same
+single product as the regressions.
 
 A trained reader is written as ``reader-<version>.joblib`` with its model card beside it; the
 version is a hash of what it learned from and how, so the same data always gives the same

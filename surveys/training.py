@@ -183,6 +183,21 @@ def model_card(reader: reader_module.Reader) -> str:
     lines += [f"- {k}: {v:.3f}" for k, v in sorted(card["thresholds"].items())]
     lines += ["", "Category biases (added to log-probabilities; chosen on dev):", ""]
     lines += [f"- {k}: {v:+.2f}" for k, v in sorted(card.get("biases", {}).items())]
+    settings = card.get("settings", {})
+    if settings.get("nb_weight"):
+        lines += [
+            "",
+            f"Category odds: {1 - settings['nb_weight']:.2f} logistic regression + "
+            f"{settings['nb_weight']:.2f} complement naive Bayes (alpha {settings['nb_alpha']}).",
+        ]
+    if settings.get("opt_out_act") or settings.get("opt_out_elsewhere"):
+        elsewhere = ", or for a reply naming another way or time to reach them,"
+        lines += [
+            "",
+            f"The model's own opt-out is acted on from {settings.get('opt_out_act', 0):.2f}; "
+            f"below that{elsewhere if settings.get('opt_out_elsewhere') else ''} it goes to "
+            "Needs a look for staff to confirm.",
+        ]
     for title, key in (
         ("Test split (never used to choose anything)", "test"),
         ("Cross-validated on train + dev", "cross_validated"),
