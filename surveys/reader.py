@@ -285,23 +285,20 @@ class Reader:
         # Each vectoriser's analyzer, vocabulary, idf and first column, when it is set up as
         # _rows computes (sublinear tf, idf, l2 norm, counts not presence), else None.
         if "_vocabularies" not in self.__dict__:
-            blocks: list[tuple[Any, dict[str, int], np.ndarray, int]] | None = []
+            vectorizers = (self.words, self.chars)
+            supported = all(
+                v.sublinear_tf and v.use_idf and v.norm == "l2" and not v.binary
+                for v in vectorizers
+            )
+            blocks = []
             offset = 0
-            for vectorizer in (self.words, self.chars):
-                if not (
-                    vectorizer.sublinear_tf
-                    and vectorizer.use_idf
-                    and vectorizer.norm == "l2"
-                    and not vectorizer.binary
-                ):
-                    blocks = None
-                    break
+            for vectorizer in vectorizers if supported else ():
                 idf = np.asarray(vectorizer.idf_, dtype=np.float64)
                 blocks.append(
                     (vectorizer.build_analyzer(), dict(vectorizer.vocabulary_), idf, offset)
                 )
                 offset += len(idf)
-            self.__dict__["_vocabularies"] = blocks
+            self.__dict__["_vocabularies"] = blocks if supported else None
         return self.__dict__["_vocabularies"]
 
     def read(self, text: str, rated: Rated | None = None) -> Reading:
