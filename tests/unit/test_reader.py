@@ -115,4 +115,4 @@ def test_reader_naive_bayes_share_blends_the_two_models_odds() -> None:
     )
     got, _ = blended.probabilities(x)
     assert abs(got - want).max() < 1e-9
-    assert reader_training.fit(rows, reader.Settings()).nb_model is None
+    assert reader_training.fit(rows, reader.Settings(nb_weight=0.0)).nb_model is None
