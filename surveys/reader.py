@@ -252,7 +252,7 @@ class Reader:
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        for derived in ("_stacked", "_vocabularies", "_nb", "_elsewhere_columns"):
+        for derived in ("_stacked", "_vocabularies", "_nb_weights", "_elsewhere_columns"):
             state.pop(derived, None)  # derived: rebuilt on first use
         return state
 
@@ -279,9 +279,9 @@ class Reader:
         # feature weights, one column a category, over the n-gram columns only.
         if self.nb_model is None:
             return None
-        if "_nb" not in self.__dict__:
-            self.__dict__["_nb"] = np.ascontiguousarray(self.nb_model.feature_log_prob_.T)
-        nb: np.ndarray = self.__dict__["_nb"]
+        if "_nb_weights" not in self.__dict__:
+            self.__dict__["_nb_weights"] = np.ascontiguousarray(self.nb_model.feature_log_prob_.T)
+        nb: np.ndarray = self.__dict__["_nb_weights"]
         return nb
 
     def _blend(self, p: dict[str, float], columns: np.ndarray, values: np.ndarray) -> None:
