@@ -130,7 +130,7 @@ def _fanout_peak(peaks: list[tuple[float, float]]) -> str:
     if not peaks:
         return "n/a"
     peak, rise = max(peaks)
-    return f"{peak:.0f} (+{rise:.0f})"
+    return f"{peak:.0f} (+{max(rise, 0.0):.0f})"  # a rise under 1 MB can round to -0
 
 
 def main() -> int:
