@@ -8,6 +8,17 @@ and ``ON CONFLICT DO NOTHING`` on (survey, contractor, due_on) keeps a second ru
 tick, from planning anything twice. Nothing but the count comes back, so memory does not grow
 with the roster.
 
+One statement covers PLAN_CHUNK contractor ids, not the whole roster: PostgreSQL queues each
+inserted row's foreign-key checks until its statement ends, so one statement for a million
+contractors held two million queued checks in the server. The chunks stay in the caller's
+transaction (the tick commits once, as before).
+
+On PostgreSQL a reply token starts with the server clock in microseconds (14 hex digits) and
+ends in 64 random bits (16 hex digits). Wholly random tokens landed all over their unique
+index, so each insert touched a cold page of an index that grows by a million entries per
+wave; clock-first tokens append at its right edge. The random part is what makes a token
+unguessable, and it is as long as before; the clock part only orders them.
+
 The rule is the one :func:`outreach.schedule._cadence_due` states; a test plans a varied roster
 both ways on both databases and compares the invitations.
 """
@@ -40,8 +51,16 @@ _DUE = """
          OR (due.age_days > :last AND (due.age_days - :last) % NULLIF(:every, 0) = 0))
 """
 
-# PostgreSQL: the open days travel as three arrays; reply tokens are 64 random bits like
-# secrets.token_hex(8), drawn from gen_random_uuid() (the server's strong random source).
+# A chunk of contractors is their ids after :after up to :upto (the primary key's range).
+PLAN_CHUNK = 50_000
+
+# Only the planning key may conflict: a clash on a reply token must fail loudly rather than
+# silently drop that contractor's invitation.
+_ON_CONFLICT = "ON CONFLICT (survey_id, contractor_id, due_on) DO NOTHING"
+
+# PostgreSQL: the open days travel as three arrays; the random part of a reply token is 64
+# bits like secrets.token_hex(8), drawn from gen_random_uuid() (the server's strong random
+# source), behind the clock prefix described above.
 _POSTGRESQL = f"""
 WITH days AS (
     SELECT * FROM unnest(CAST(:zones AS text[]), CAST(:days AS date[]),
@@ -50,14 +69,16 @@ WITH days AS (
     SELECT c.id, c.channel, c.end_date, days.day, days.expires_at,
            days.day - c.start_date AS age_days
     FROM contractors AS c JOIN days ON days.timezone = c.timezone
-    WHERE c.status = 'active'
+    WHERE c.status = 'active' AND c.id > :after AND c.id <= :upto
 )
 INSERT INTO invitations ({_COLUMNS})
 SELECT :survey_id, due.id, due.day, :status, due.channel,
-       substr(md5(CAST(gen_random_uuid() AS text)), 1, 16), 0, 0, :created_at, due.expires_at
+       lpad(to_hex(CAST(date_part('epoch', clock_timestamp()) * 1000000 AS bigint)), 14, '0')
+       || substr(md5(CAST(gen_random_uuid() AS text)), 1, 16),
+       0, 0, :created_at, due.expires_at
 FROM due
 WHERE {_DUE.format(onboarding="SELECT unnest(CAST(:onboarding AS integer[]))")}
-ON CONFLICT DO NOTHING
+{_ON_CONFLICT}
 """  # noqa: S608 - made of the constants above; every value is a bound parameter
 
 # SQLite: the open days travel as one JSON array; dates and times are stored as text in the
@@ -73,13 +94,13 @@ WITH days AS (
     SELECT c.id, c.channel, c.end_date, days.day, days.expires_at,
            CAST(julianday(days.day) - julianday(c.start_date) AS INTEGER) AS age_days
     FROM contractors AS c JOIN days ON days.timezone = c.timezone
-    WHERE c.status = 'active'
+    WHERE c.status = 'active' AND c.id > :after AND c.id <= :upto
 )
 SELECT :survey_id, due.id, due.day, :status, due.channel, lower(hex(randomblob(8))), 0, 0,
        :created_at, due.expires_at
 FROM due
 WHERE {_DUE.format(onboarding="SELECT value FROM json_each(:onboarding)")}
-ON CONFLICT DO NOTHING
+{_ON_CONFLICT}
 """  # noqa: S608 - made of the constants above; every value is a bound parameter
 
 
@@ -93,14 +114,18 @@ def plan_cadences(
     days_by_zone: Mapping[str, list[tuple[date, datetime]]],
     current: datetime,
 ) -> int:
-    """Insert every invitation a cadence makes due on the open days. Returns how many went
-    in (those that existed already are skipped, and not counted)."""
+    """Insert every invitation a cadence makes due on the open days, one statement per
+    survey and chunk of contractor ids. Returns how many went in (those that existed already
+    are skipped, and not counted)."""
     triples = [
         (timezone, day, expires_at)
         for timezone, days in days_by_zone.items()
         for day, expires_at in days
     ]
     if not triples or not cadences:
+        return 0
+    first, last_id = session.execute(text("SELECT min(id), max(id) FROM contractors")).one()
+    if first is None:
         return 0
     dialect = session.get_bind().dialect.name
     created = 0
@@ -129,6 +154,8 @@ def plan_cadences(
             }
         else:
             raise NotImplementedError(f"no SQL planning for {dialect}")
-        result = session.execute(text(statement), params)
-        created += int(result.rowcount)  # type: ignore[attr-defined]
+        for after in range(first - 1, last_id, PLAN_CHUNK):
+            chunk = params | {"after": after, "upto": after + PLAN_CHUNK}
+            result = session.execute(text(statement), chunk)
+            created += int(result.rowcount)  # type: ignore[attr-defined]
     return created
