@@ -27,8 +27,8 @@ names another way or time to reach them or a roster, the model's opt-out is not 
 sent to staff (``unsure``), who confirm it: a false opt-out silences a contractor.
 
 The category odds may blend in a complement naive Bayes model over the same n-grams
-(``Settings.nb_weight``): its log-odds are linear in the features too, so it rides in the same
-single product as the regressions.
+(``Settings.nb_weight``): its log-odds are linear in the n-grams too, so it costs each reply
+one more small product over its own non-zero features.
 
 A trained reader is written as ``reader-<version>.joblib`` with its model card beside it; the
 version is a hash of what it learned from and how, so the same data always gives the same
@@ -140,7 +140,7 @@ def prepare(text: str) -> str:
 # Words of a reply that asks to be reached another way or at another time, or that is about a
 # roster, as the word vectoriser spells them (lower case, accents folded): "use my gmail",
 # "not before 9", "por correo", "stop scheduling me on Sundays". None of the 326 labelled
-# opt-outs in train and dev has one outside an email signature; 1,200 other replies do.
+# opt-outs in train and dev has one outside an email signature; 1,156 other replies do.
 _ELSEWHERE = re.compile(
     r"(?:gmail|hotmail|instead|before|after|antes|despues|schedul\w*|shifts?|closing|opening|"
     r"rotation|roster|overtime|(?:sun|mon|tues|wednes|thurs|fri|satur)days?|weekends?|"
