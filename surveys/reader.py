@@ -40,7 +40,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import tempfile
 import threading
 from collections.abc import Sequence
@@ -56,9 +55,16 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import ComplementNB
 
-from surveys import sentiment
 from surveys.categories import CATEGORIES, Category
-from surveys.scoring import LOW_SHARE, extract_rating, is_low
+from surveys.reader_features import (
+    ELSEWHERE,
+    Block,
+    Rated,
+    blocks_of,
+    dense,
+    prepare,
+    tfidf_rows,
+)
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +119,7 @@ class Settings:
     opt_out_act: float = 0.9
     # Whether the model's opt-out for a reply naming another way or time to reach them, or a
     # roster ("use my gmail", "not before 9", "stop scheduling me on Sundays"), goes to "Needs a
-    # look" instead: such look-alikes made the held-out writers' false opt-outs (see _ELSEWHERE).
+    # look" instead: such look-alikes made the held-out writers' false opt-outs (see ELSEWHERE).
     opt_out_elsewhere: bool = True
     # The share of the category odds that comes from a complement naive Bayes model over the
     # same n-grams (the rest from the logistic regression); 0 for none. Naive Bayes leans on
@@ -122,68 +128,6 @@ class Settings:
     # asked of dev; 0.25, and alpha 1.0, did less.
     nb_weight: float = 0.5
     nb_alpha: float = 0.3
-
-
-_MONEY = re.compile(r"[$€£]\s?\d[\d,.]*|\b\d[\d,.]*\s?(?:dollars|bucks|dolares|dólares|pesos)\b")
-_CLOCK = re.compile(r"\b\d{1,2}(?::\d\d)\s?(?:am|pm|a\.m\.|p\.m\.)?|\b\d{1,2}\s?(?:am|pm)\b")
-_LONG_NUMBER = re.compile(r"\b\d{3,}\b")
-
-
-def prepare(text: str) -> str:
-    """The reply as the vectorisers read it: emoji as words, amounts and times as one token."""
-    text = sentiment.prepare(text).lower()
-    text = _MONEY.sub(" zmoney ", text)
-    text = _CLOCK.sub(" zclock ", text)
-    return _LONG_NUMBER.sub(" znumber ", text)
-
-
-# Words of a reply that asks to be reached another way or at another time, or that is about a
-# roster, as the word vectoriser spells them (lower case, accents folded): "use my gmail",
-# "not before 9", "por correo", "stop scheduling me on Sundays". None of the 326 labelled
-# opt-outs in train and dev has one outside an email signature; 1,156 other replies do.
-_ELSEWHERE = re.compile(
-    r"(?:gmail|hotmail|instead|before|after|antes|despues|schedul\w*|shifts?|closing|opening|"
-    r"rotation|roster|overtime|(?:sun|mon|tues|wednes|thurs|fri|satur)days?|weekends?|"
-    r"class|classes|turnos?|horarios?|domingos?|sabados?|lunes|martes|miercoles|jueves|viernes|"
-    r"clases?|de semana|"
-    r"(?:other|new|personal|otro|nuevo) (?:number|email|phone|cell|numero|correo|cel|celular)|"
-    r"(?:correo|email|numero) personal|(?:by|via|por) (?:email|correo|texto|text|mail)|"
-    r"(?:use|usen|usa) (?:my|mi)|en (?:vez|lugar))"
-)
-
-
-# A rating as a share of its scale: at most this is low (2 of 5), at least this high (4 of 5).
-_HIGH_SHARE = 0.8
-
-
-@dataclass(frozen=True)
-class Rated:
-    """The rating the caller already read from a reply, on its survey's scale, so the reader
-    does not read it a second time."""
-
-    rating: int | None
-    scale_max: int = 5
-
-
-def _dense(
-    texts: Sequence[str], prepared: Sequence[str], rated: Sequence[Rated] | None
-) -> np.ndarray:
-    ratings = rated or [Rated(extract_rating(raw, 5)) for raw in texts]
-    rows = []
-    for raw, ready, given in zip(texts, prepared, ratings, strict=True):
-        scores = sentiment.score(raw)
-        share = None if given.rating is None else given.rating / given.scale_max
-        rows.append(
-            [
-                scores.polarity,
-                scores.compound,
-                1.0 if is_low(given.rating, given.scale_max) else 0.0,
-                1.0 if share is not None and LOW_SHARE < share < _HIGH_SHARE else 0.0,
-                1.0 if share is not None and share >= _HIGH_SHARE else 0.0,
-                min(len(ready.split()), 60) / 60,
-            ]
-        )
-    return np.asarray(rows, dtype=np.float64)
 
 
 @dataclass
@@ -230,7 +174,7 @@ class Reader:
         with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
             blocks = [self.words.transform(prepared), self.chars.transform(prepared)]
         if self.settings.dense:
-            blocks.append(sparse.csr_matrix(_dense(texts, prepared, rated)))
+            blocks.append(sparse.csr_matrix(dense(texts, prepared, rated)))
         return sparse.hstack(blocks, format="csr")
 
     def _weights(self) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
@@ -323,13 +267,9 @@ class Reader:
         self, texts: Sequence[str], rated: Sequence[Rated] | None
     ) -> list[tuple[np.ndarray, np.ndarray]]:
         """Each reply's non-zero features as (columns, values): the rows :meth:`features`
-        would give, computed without building a sparse matrix.
-
-        scikit-learn's ``transform`` is made for many documents at once: for the one to fifty
-        replies a reader takes at a time, its input checks, sparse-matrix building and
-        normalisation calls cost four times the arithmetic (benchmarks/triage_eval.py). This
-        is the same arithmetic on the fitted vocabularies and idf weights;
-        tests/unit/test_reader_rows.py holds it equal to :meth:`features` on the corpus."""
+        would give, computed without scikit-learn's batch machinery
+        (:func:`surveys.reader_features.tfidf_rows`; tests/unit/test_reader_rows.py holds
+        the two equal on the corpus)."""
         blocks = self._blocks()
         if blocks is None:  # a vectoriser set up otherwise than this path computes
             x = self.features(texts, rated)
@@ -341,54 +281,14 @@ class Reader:
                 for r in range(len(texts))
             ]
         prepared = [prepare(t) for t in texts]
-        dense = _dense(texts, prepared, rated) if self.settings.dense else None
-        rows = []
-        for r, ready in enumerate(prepared):
-            columns: list[np.ndarray] = []
-            values: list[np.ndarray] = []
-            for analyze, vocabulary, idf, offset in blocks:
-                counts: dict[int, int] = {}
-                for feature in analyze(ready):
-                    column = vocabulary.get(feature)
-                    if column is not None:
-                        counts[column] = counts.get(column, 0) + 1
-                if not counts:
-                    continue
-                found = np.fromiter(counts, dtype=np.intp, count=len(counts))
-                tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-                weight = (np.log(tf) + 1.0) * idf[found]  # sublinear tf, then idf
-                columns.append(found + offset)
-                values.append(weight / np.sqrt(weight @ weight))  # l2, as TfidfVectorizer
-            if dense is not None:
-                nonzero = np.flatnonzero(dense[r])
-                columns.append(nonzero + blocks[-1][3] + len(blocks[-1][2]))
-                values.append(dense[r][nonzero])
-            rows.append(
-                (np.concatenate(columns), np.concatenate(values))
-                if columns
-                else (np.zeros(0, dtype=np.intp), np.zeros(0))
-            )
-        return rows
+        dense_rows = dense(texts, prepared, rated) if self.settings.dense else None
+        return tfidf_rows(blocks, prepared, dense_rows)
 
-    def _blocks(self) -> list[tuple[Any, dict[str, int], np.ndarray, int]] | None:
-        # Each vectoriser's analyzer, vocabulary, idf and first column, when it is set up as
-        # _rows computes (sublinear tf, idf, l2 norm, counts not presence), else None.
+    def _blocks(self) -> list[Block] | None:
         if "_vocabularies" not in self.__dict__:
-            vectorizers = (self.words, self.chars)
-            supported = all(
-                v.sublinear_tf and v.use_idf and v.norm == "l2" and not v.binary
-                for v in vectorizers
-            )
-            blocks = []
-            offset = 0
-            for vectorizer in vectorizers if supported else ():
-                idf = np.asarray(vectorizer.idf_, dtype=np.float64)
-                blocks.append(
-                    (vectorizer.build_analyzer(), dict(vectorizer.vocabulary_), idf, offset)
-                )
-                offset += len(idf)
-            self.__dict__["_vocabularies"] = blocks if supported else None
-        return self.__dict__["_vocabularies"]
+            self.__dict__["_vocabularies"] = blocks_of(self.words, self.chars)
+        blocks: list[Block] | None = self.__dict__["_vocabularies"]
+        return blocks
 
     def read(self, text: str, rated: Rated | None = None) -> Reading:
         return self.read_many([text], None if rated is None else [rated])[0]
@@ -431,7 +331,7 @@ class Reader:
         words = self.__dict__.get("_elsewhere_columns")
         if words is None:
             names = self._weights()[3]
-            words = np.asarray([i for i, name in enumerate(names) if _ELSEWHERE.fullmatch(name)])
+            words = np.asarray([i for i, name in enumerate(names) if ELSEWHERE.fullmatch(name)])
             self.__dict__["_elsewhere_columns"] = words
         return bool(np.isin(columns, words).any())
 

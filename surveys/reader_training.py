@@ -27,9 +27,8 @@ from surveys.reader import (
     RECALL_GOALS,
     Reader,
     Settings,
-    _dense,
-    prepare,
 )
+from surveys.reader_features import dense, prepare
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +67,7 @@ def fit(
     blocks = [words.fit_transform(prepared), chars.fit_transform(prepared)]
     ngrams = sparse.hstack(blocks, format="csr")
     if settings.dense:
-        blocks.append(sparse.csr_matrix(_dense(texts, prepared, None)))
+        blocks.append(sparse.csr_matrix(dense(texts, prepared, None)))
     x = sparse.hstack(blocks, format="csr")
     w = None if weights is None else np.asarray(weights)
     categories = [e.category for e in examples]

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import pytest
 
-from surveys import reader
+from surveys import reader, reader_features
 from surveys.analysis import CATEGORIES, Analysis, analyze, mood
 
 TICKETS = {
@@ -317,7 +317,7 @@ def test_analyze_reads_the_rating_once_per_reply(monkeypatch: pytest.MonkeyPatch
         return scoring.extract_rating(text, scale_max)
 
     monkeypatch.setattr(analysis, "extract_rating", counted)
-    monkeypatch.setattr(reader, "extract_rating", counted)
+    monkeypatch.setattr(reader_features, "extract_rating", counted)
     result = analyze("2 - my badge still does not open the side door")
     assert result.rating == 2
     assert len(calls) == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from outreach.keywords import classify
-from surveys import reader
+from surveys import reader, reader_features
 from surveys.analysis import analyze
 from surveys.categories import CATEGORIES, Category
 
@@ -97,7 +97,7 @@ def test_reader_elsewhere_words_are_in_the_shipped_vocabulary() -> None:
     names = set(reader.current().words.get_feature_names_out())
     for word in ("gmail", "sundays", "scheduling", "shift", "use my", "before", "por correo"):
         assert word in names, word
-        assert reader._ELSEWHERE.fullmatch(word), word
+        assert reader_features.ELSEWHERE.fullmatch(word), word
 
 
 def test_reader_naive_bayes_share_blends_the_two_models_odds() -> None:
