@@ -232,18 +232,24 @@ class Pacer:
                         return Turn.DECLINED
                     looked = True
                     continue  # the look took time: ask again, and take if there is room
-                wait = max(wait - self._ahead(), 0.001)  # wake in time for the last look
+                wait -= self._ahead()  # wake in time for the last look
             else:
                 wait = self.try_acquire(sender, chunk)
                 if wait == 0.0:
                     owed -= chunk
                     continue
                 if looked and wait > self._ahead():
-                    looked = False  # another worker took the slot: look again before the next
-            if time.monotonic() + wait > deadline:
+                    # Another worker took the slot: look again before the next one, and wake
+                    # in time to, or this send starts its look only once that slot is open.
+                    looked = False
+                    wait -= self._ahead()
+            # Sleep to a moment fixed before the heartbeat: its Redis round trip must not
+            # make every wait longer by as long as it took.
+            wake = time.monotonic() + wait
+            if wake > deadline:
                 return Turn.TIMEOUT
             if while_waiting is not None:
                 while_waiting()
-            time.sleep(wait)
+            time.sleep(max(wake - time.monotonic(), 0.0))
         metrics.PACING_DELAY.observe(time.monotonic() - (deadline - timeout))
         return Turn.TAKEN
