@@ -22,10 +22,11 @@ These details make the limit hold where it is measured, at the provider, and sti
   out spread over most of a second rather than in one burst. A moving window repeats its
   first second for ever after: sends taken in a burst keep coming due in bursts, a worker is
   busy through each one, and every moment it is late is lost for good (the next send counts
-  from the late one). Spread out, a worker has slack before each turn, and a late send
-  delays only itself. (At 20/s with two workers: 98-99% of the limit instead of 96-97%,
-  in a simulation and in ``benchmarks/send_throughput.py``.) The spacing is a floor, not the
-  pace: the window alone sets that, so the limit is still reached.
+  from the late one). Spread out, a worker has slack before each turn, and a late send holds
+  back only the send a window after it. (``benchmarks/pacing_sim.py`` simulates two workers
+  at 20/s with the overheads measured here and an occasional stall: 97.9% of the limit
+  without the spread, 98.9% with it.) The spacing is a floor, not the pace: the window alone
+  sets that, so the limit is still reached.
 
 ``limits`` (a well-kept rate-limit library) still states the rate as "N per M seconds"; its
 moving window could neither take atomically without a lock around two calls nor move an
