@@ -52,7 +52,15 @@ def flow_of(invitation: Invitation | None) -> Flow | None:
 
 
 def open_conversation(session: Session, contractor_id: int) -> Conversation | None:
-    return session.scalar(select(Conversation).where(Conversation.open_for == contractor_id))
+    # No autoflush: the reader asks once per reply, and flushing a batch's pending replies
+    # before each ask made it flush everything once per reply (half a batch's time). Nothing
+    # unflushed can open or close a conversation: _start flushes the one it adds, and moves
+    # and closes are compare-and-set UPDATEs that run at once.
+    with session.no_autoflush:
+        conversation = session.scalar(
+            select(Conversation).where(Conversation.open_for == contractor_id)
+        )
+    return conversation if conversation is not None and conversation.open_for else None
 
 
 def continue_or_answer(
@@ -61,7 +69,9 @@ def continue_or_answer(
     read: Callable[[Response | None], tuple[Response, Analysis, str]],
 ) -> Response:
     """Read one reply with ``read`` (the reader's own reading, given the Response it should
-    join or None for a new one) and move the contractor's conversation on with it."""
+    join or None for a new one) and move the contractor's conversation on with it.
+    ``contractor_id`` is whose open conversation the reply may continue; None when the reader
+    knows it continues none."""
     conversation = open_conversation(session, contractor_id) if contractor_id else None
     if conversation is not None and _superseded(session, conversation):
         _close(session, conversation, ConversationStatus.SUPERSEDED)

@@ -8,7 +8,7 @@ letters ("4", "👍") or too close to call is unknown, and the contractor's own 
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
@@ -24,6 +24,7 @@ def _detector() -> LanguageDetector:
     return LanguageDetectorBuilder.from_languages(*_CODES).with_preloaded_language_models().build()
 
 
+@lru_cache(maxsize=1024)  # the reader asks of each reply twice: once to read it, once to learn
 def detect(text: str) -> str | None:
     """``"en"``, ``"es"``, or None when the text does not say."""
     if sum(ch.isalpha() for ch in text) < 3:

@@ -25,6 +25,7 @@ from core.clock import now
 from outreach.models import Channel, Contractor, Direction, Invitation, InvitationStatus, Message
 from surveys import must_catch, rules
 from surveys.answers import earlier_texts
+from surveys.flow_models import Conversation
 from surveys.models import Response
 from surveys.triage_memory import Memory
 
@@ -107,6 +108,10 @@ class Batch:
     # analyses made before the write transaction (surveys.reading_ahead), if any
     ahead: Ahead | None = None
     in_force: rules.Ruleset | None = None
+    # contractors who may be in a survey conversation: those with one open when the batch was
+    # loaded, and those read since (a reply may have begun one); for the rest, asking costs a
+    # query a reply and can only answer no
+    conversing: set[int] = field(default_factory=set)
 
     def must_catch(self, session: Session) -> rules.Ruleset:
         """The must-catch rules in force, looked up once for the batch."""
@@ -162,6 +167,9 @@ class Batch:
         ):
             if sender is not None and response_id is not None:  # both, by the query
                 batch.texts.setdefault(sender, []).append((created_at, message_id, response_id))
+        batch.conversing = set(
+            session.scalars(select(Conversation.open_for).where(Conversation.open_for.in_(ids)))
+        )
         take_clients(session, {c.client for c in batch.contractors.values() if c is not None})
         batch.memory = Memory.load(session, ids, earliest)
         return batch
@@ -201,6 +209,8 @@ class Batch:
 
     def read(self, contractor_id: int | None, message: Message, response: Response) -> None:
         self.read_into.append((message, response))
+        if contractor_id is not None:
+            self.conversing.add(contractor_id)
         self.bodies.setdefault(response, []).append(message.body)
         if contractor_id is not None and message.channel == Channel.SMS:
             self.texts.setdefault(contractor_id, []).append(

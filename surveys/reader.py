@@ -205,41 +205,106 @@ class Reader:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop("_stacked", None)  # derived: rebuilt on first use
+        state.pop("_vocabularies", None)
         return state
-
-    def probabilities(self, x: sparse.csr_matrix) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """Each category's probability (rows sum to 1) and each yes/no label's, for ``x``."""
-        weights, intercepts, classes, _ = self._weights()
-        scores = np.asarray(x @ weights) + intercepts
-        n = len(classes)
-        logits = scores[:, :n]
-        logits = np.exp(logits - logits.max(axis=1, keepdims=True))
-        category_p = logits / logits.sum(axis=1, keepdims=True)
-        binary_p = {
-            name: 1.0 / (1.0 + np.exp(-scores[:, n + i]))
-            for i, name in enumerate(self.binary_models)
-        }
-        return category_p, binary_p
 
     def read_many(
         self, texts: Sequence[str], rated: Sequence[Rated] | None = None
     ) -> list[Reading]:
         if not texts:
             return []
-        x = self.features(texts, rated)
-        category_p, binary_p = self.probabilities(x)
-        classes = self._weights()[2]
+        weights, intercepts, classes, _ = self._weights()
+        n = len(classes)
         readings = []
-        for row in range(len(texts)):
-            probabilities = {c: float(category_p[row, i]) for i, c in enumerate(classes)}
-            probabilities.update({name: float(p[row]) for name, p in binary_p.items()})
-            readings.append(self._decide(probabilities, x[row]))
+        for indices, values in self._rows(texts, rated):
+            scores = values @ weights[indices] + intercepts
+            logits = np.exp(scores[:n] - scores[:n].max())
+            category_p = logits / logits.sum()
+            probabilities = {c: float(category_p[i]) for i, c in enumerate(classes)}
+            probabilities.update(
+                {
+                    name: float(1.0 / (1.0 + np.exp(-scores[n + i])))
+                    for i, name in enumerate(self.binary_models)
+                }
+            )
+            readings.append(self._decide(probabilities, indices, values))
         return readings
+
+    def _rows(
+        self, texts: Sequence[str], rated: Sequence[Rated] | None
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each reply's non-zero features as (columns, values): the rows :meth:`features`
+        would give, computed without building a sparse matrix.
+
+        scikit-learn's ``transform`` is made for many documents at once: for the one to fifty
+        replies a reader takes at a time, its input checks, sparse-matrix building and
+        normalisation calls cost four times the arithmetic (benchmarks/triage_eval.py). This
+        is the same arithmetic on the fitted vocabularies and idf weights;
+        tests/unit/test_reader_rows.py holds it equal to :meth:`features` on the corpus."""
+        blocks = self._blocks()
+        if blocks is None:  # a vectoriser set up otherwise than this path computes
+            x = self.features(texts, rated)
+            return [
+                (
+                    x.indices[x.indptr[r] : x.indptr[r + 1]].astype(np.intp),
+                    x.data[x.indptr[r] : x.indptr[r + 1]],
+                )
+                for r in range(len(texts))
+            ]
+        prepared = [prepare(t) for t in texts]
+        dense = _dense(texts, prepared, rated) if self.settings.dense else None
+        rows = []
+        for r, ready in enumerate(prepared):
+            columns: list[np.ndarray] = []
+            values: list[np.ndarray] = []
+            for analyze, vocabulary, idf, offset in blocks:
+                counts: dict[int, int] = {}
+                for feature in analyze(ready):
+                    column = vocabulary.get(feature)
+                    if column is not None:
+                        counts[column] = counts.get(column, 0) + 1
+                if not counts:
+                    continue
+                found = np.fromiter(counts, dtype=np.intp, count=len(counts))
+                tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+                weight = (np.log(tf) + 1.0) * idf[found]  # sublinear tf, then idf
+                columns.append(found + offset)
+                values.append(weight / np.sqrt(weight @ weight))  # l2, as TfidfVectorizer
+            if dense is not None:
+                nonzero = np.flatnonzero(dense[r])
+                columns.append(nonzero + blocks[-1][3] + len(blocks[-1][2]))
+                values.append(dense[r][nonzero])
+            rows.append(
+                (np.concatenate(columns), np.concatenate(values))
+                if columns
+                else (np.zeros(0, dtype=np.intp), np.zeros(0))
+            )
+        return rows
+
+    def _blocks(self) -> list[tuple[Any, dict[str, int], np.ndarray, int]] | None:
+        # Each vectoriser's analyzer, vocabulary, idf and first column, when it is set up as
+        # _rows computes (sublinear tf, idf, l2 norm, counts not presence), else None.
+        if "_vocabularies" not in self.__dict__:
+            vectorizers = (self.words, self.chars)
+            supported = all(
+                v.sublinear_tf and v.use_idf and v.norm == "l2" and not v.binary
+                for v in vectorizers
+            )
+            blocks = []
+            offset = 0
+            for vectorizer in vectorizers if supported else ():
+                idf = np.asarray(vectorizer.idf_, dtype=np.float64)
+                blocks.append(
+                    (vectorizer.build_analyzer(), dict(vectorizer.vocabulary_), idf, offset)
+                )
+                offset += len(idf)
+            self.__dict__["_vocabularies"] = blocks if supported else None
+        return self.__dict__["_vocabularies"]
 
     def read(self, text: str, rated: Rated | None = None) -> Reading:
         return self.read_many([text], None if rated is None else [rated])[0]
 
-    def _decide(self, p: dict[str, float], x: sparse.csr_matrix) -> Reading:
+    def _decide(self, p: dict[str, float], columns: np.ndarray, values: np.ndarray) -> Reading:
         categories = {c: p.get(c, 0.0) for c in CATEGORIES}
         flags = {name: p[name] >= self.thresholds[name] for name in BINARY}
         category = _most_likely(categories, self.biases, self._safety_floor())
@@ -260,7 +325,7 @@ class Reader:
             quit_intent=flags["quit_intent"],
             opt_out=flags["opt_out"],
             unsure=tuple(unsure),
-            cues=self._cues(category, x),
+            cues=self._cues(category, columns, values),
         )
 
     def _safety_floor(self) -> float | None:
@@ -268,16 +333,18 @@ class Reader:
             return None
         return self.thresholds.get(Category.SAFETY_HARASSMENT)
 
-    def _cues(self, category: str, x: sparse.csr_matrix, top: int = 3) -> tuple[str, ...]:
+    def _cues(
+        self, category: str, columns: np.ndarray, values: np.ndarray, top: int = 3
+    ) -> tuple[str, ...]:
         # The word n-grams that pushed hardest towards the answer: a linear model's own reasons.
         if category == Category.NONE:
             return ()
         stacked, _, classes, names = self._weights()
-        column = classes.index(category)
-        words = x[:, : len(names)].tocsr()
-        weights = words.data * stacked[words.indices, column]
-        order = np.argsort(weights)[::-1][:top]
-        return tuple(names[words.indices[i]] for i in order if weights[i] > 0)
+        words = columns < len(names)
+        columns, values = columns[words], values[words]
+        weights = values * stacked[columns, classes.index(category)]
+        order = np.argsort(weights, kind="stable")[::-1][:top]
+        return tuple(names[columns[i]] for i in order if weights[i] > 0)
 
 
 def _most_likely(

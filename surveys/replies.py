@@ -84,7 +84,7 @@ def _read(session: Session, message: Message, batch: Batch) -> Response:
         message.contractor_id = contractor.id
     return conversations.continue_or_answer(
         session,
-        contractor.id if contractor else None,
+        contractor.id if contractor and contractor.id in batch.conversing else None,
         partial(_read_into, session, message, batch, match, text),
     )
 

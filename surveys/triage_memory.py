@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, load_only, selectinload
 
 from core.clock import now
 from outreach.models import Contractor
@@ -20,6 +20,14 @@ from surveys.care import (
     alert_key,
 )
 from surveys.models import OPEN_WORK, Alert, Response, Ticket
+
+# What triage reads of replies other than the batch's own: when they were, whose, their rating
+# and whether negative. Linking a reply to a ticket or alert needs only its identity. Loading
+# whole replies decoded every reply's JSON flags and probabilities: a client's hot-spot window
+# and an alert's evidence run to thousands of replies, most of a batch's time.
+_TRIAGE_COLUMNS = load_only(
+    Response.id, Response.contractor_id, Response.created_at, Response.rating, Response.negative
+)
 
 
 def _in_order(responses: list[Response]) -> list[Response]:
@@ -91,6 +99,7 @@ class Memory:
                 Response.negative.is_(True),
                 Response.created_at >= memory.since,
             )
+            .options(_TRIAGE_COLUMNS)
         ):
             memory.negatives.setdefault(client, []).append(response)
         for client in session.scalars(clients):
@@ -106,7 +115,7 @@ class Memory:
             .where(Ticket.contractor_id.in_(ids), Ticket.status.in_(OPEN_WORK))
             # Their replies too, in one query: linking a reply to a ticket or alert reads its
             # list, and one lazy load (and autoflush) per alert was most of a batch's time.
-            .options(selectinload(Ticket.responses))
+            .options(selectinload(Ticket.responses).options(_TRIAGE_COLUMNS))
             .order_by(Ticket.id.desc())  # the oldest last: it is the one a report joins
         ):
             self.tickets[(ticket.contractor_id or 0, ticket.category)] = ticket
@@ -119,7 +128,7 @@ class Memory:
         for alert in session.scalars(
             select(Alert)
             .where(scope, Alert.status.in_(OPEN_WORK) | (closed_at >= now() - ALERT_COOLDOWN))
-            .options(selectinload(Alert.responses))
+            .options(selectinload(Alert.responses).options(_TRIAGE_COLUMNS))
             .order_by(Alert.id.desc())
         ):
             key = alert_key(alert.contractor_id, alert.client, alert.kind)

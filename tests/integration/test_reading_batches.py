@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 
 from flask import Flask
@@ -10,76 +9,44 @@ from sqlalchemy import func, select
 
 from core.config import Settings
 from core.db import db
-from outreach import inbox
-from outreach.models import Direction, Message
+from outreach.models import Message
 from surveys import claims, jobs, replies
-from surveys.models import Response, Ticket
+from surveys.models import Ticket
 from tests.conftest import FrozenClock
 from tests.factories import make_contractor
-
-CONTRACTORS = 30
-# One answer sent in three texts a few seconds apart: read in order, they make one reply.
-TEXTS = ("2", "my timecard was rejected again", "pay is late too")
-
-
-def _store(settings: Settings, phone: str, body: str, sid: str) -> None:
-    inbox.receive_sms(
-        db.engine,
-        {"MessageSid": sid, "From": phone, "To": settings.twilio_from_number, "Body": body},
-        settings,
-    )
-
-
-def _seed_answers(app: Flask, clock: FrozenClock) -> list[str]:
-    phones = [f"+1212555{n:04d}" for n in range(CONTRACTORS)]
-    with db.session() as session:
-        for phone in phones:
-            make_contractor(session, phone=phone)
-    settings: Settings = app.config["SETTINGS"]
-    for part, body in enumerate(TEXTS):
-        for n, phone in enumerate(phones):
-            _store(settings, phone, body, f"SM{part:02d}{n:030d}")
-        clock.advance(seconds=20)
-    return phones
+from tests.reading_helpers import (
+    CONTRACTORS,
+    TEXTS,
+    answers_of,
+    inbound_ids,
+    race,
+    seed_answers,
+    store_sms,
+)
 
 
 def _race(readers: int, limit: int) -> list[list[int]]:
     """``readers`` threads read batches of ``limit`` until nothing waits; what each read."""
-    start = threading.Barrier(readers)
     read: list[list[int]] = [[] for _ in range(readers)]
-    errors: list[BaseException] = []
 
-    def reader(n: int) -> None:
-        try:
-            start.wait()
-            idle = 0
-            while idle < 3:
-                ids = jobs.read_batch(limit)
-                read[n] += ids
-                idle = 0 if ids else idle + 1
-        except BaseException as exc:  # handed to the test below
-            errors.append(exc)
+    def step(n: int) -> int:
+        ids = jobs.read_batch(limit)
+        read[n] += ids
+        return len(ids)
 
-    threads = [threading.Thread(target=reader, args=(n,)) for n in range(readers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert not errors, errors
+    race(readers, step, idle_rounds=3)
     return read
 
 
 def test_reading_batches_two_readers_racing_read_each_message_exactly_once(
     app: Flask, clock: FrozenClock
 ) -> None:
-    _seed_answers(app, clock)
+    seed_answers(app, clock)
 
     first, second = _race(readers=2, limit=7)
 
+    stored = inbound_ids()
     with db.session() as session:
-        stored = set(
-            session.scalars(select(Message.id).where(Message.direction == Direction.INBOUND))
-        )
         unread = session.scalar(select(func.count()).where(Message.processed_at.is_(None)))
     assert len(stored) == CONTRACTORS * len(TEXTS)
     assert not set(first) & set(second)
@@ -91,20 +58,12 @@ def test_reading_batches_two_readers_racing_read_each_message_exactly_once(
 def test_reading_batches_texts_of_one_answer_read_by_racing_readers_merge_in_order(
     app: Flask, clock: FrozenClock
 ) -> None:
-    phones = _seed_answers(app, clock)
+    phones = seed_answers(app, clock)
 
     _race(readers=2, limit=5)
 
+    answers = answers_of(phones)
     with db.session() as session:
-        answers = {
-            phone: session.scalars(
-                select(Response.text)
-                .join(Message, Message.response_id == Response.id)
-                .where(Message.from_address == phone)
-                .distinct()
-            ).all()
-            for phone in phones
-        }
         tickets = session.scalar(select(func.count()).select_from(Ticket))
     assert answers == {phone: ["\n".join(TEXTS)] for phone in phones}
     assert tickets == CONTRACTORS  # one per contractor, not one per text
@@ -117,8 +76,8 @@ def test_reading_batches_urgent_reply_is_read_before_an_older_backlog(
     with db.session() as session:
         make_contractor(session, phone="+12125550199")
     for n in range(replies.BATCH * 2):
-        _store(settings, f"+1646555{n:04d}", "4 all good this week", f"SMbulk{n:030d}")
-    _store(settings, "+12125550199", "a coworker threatened to hurt me today", "SM" + "9" * 32)
+        store_sms(settings, f"+1646555{n:04d}", "4 all good this week", f"SMbulk{n:030d}")
+    store_sms(settings, "+12125550199", "a coworker threatened to hurt me today", "SM" + "9" * 32)
 
     with db.session() as session:
         urgent, screened = claims.urgent_waiting(session, after_id=0)

@@ -14,78 +14,32 @@ from flask import Flask
 from sqlalchemy import func, select, update
 
 import surveys.answers
-from core.config import Settings
 from core.db import db
-from outreach import inbox
-from outreach.models import Direction, Message
+from outreach.models import Message
 from surveys import jobs, leases
 from surveys.models import Response, Ticket
 from tests.conftest import FrozenClock
-from tests.factories import make_contractor
-
-CONTRACTORS = 30
-TEXTS = ("2", "my timecard was rejected again", "pay is late too")
-
-
-def _store(settings: Settings, phone: str, body: str, sid: str) -> None:
-    inbox.receive_sms(
-        db.engine,
-        {"MessageSid": sid, "From": phone, "To": settings.twilio_from_number, "Body": body},
-        settings,
-    )
-
-
-def _seed_answers(app: Flask, clock: FrozenClock, prefix: str = "+1212555") -> list[str]:
-    phones = [f"{prefix}{n:04d}" for n in range(CONTRACTORS)]
-    with db.session() as session:
-        for phone in phones:
-            make_contractor(session, phone=phone)
-    settings: Settings = app.config["SETTINGS"]
-    for part, body in enumerate(TEXTS):
-        for n, phone in enumerate(phones):
-            _store(settings, phone, body, f"SM{prefix[-4:]}{part:02d}{n:026d}")
-        clock.advance(seconds=20)
-    return phones
-
-
-def _inbound_ids() -> set[int]:
-    with db.session() as session:
-        return set(
-            session.scalars(select(Message.id).where(Message.direction == Direction.INBOUND))
-        )
+from tests.reading_helpers import CONTRACTORS, TEXTS, answers_of, inbound_ids, race, seed_answers
 
 
 def _race(readers: int, limit: int) -> list[int]:
-    """``readers`` threads, each one reader job, until nothing waits; how many each read."""
-    start = threading.Barrier(readers)
+    """``readers`` reader jobs, one a thread, until nothing waits; how many each read."""
+    jobs_ = [jobs.Reader() for _ in range(readers)]
     read = [0] * readers
-    errors: list[BaseException] = []
 
-    def reader(n: int) -> None:
-        try:
-            job = jobs.Reader()
-            start.wait()
-            idle = 0
-            while idle < 20:
-                handled = job.read_batch(limit)
-                idle = 0 if handled else idle + 1
-                read[n] += handled
-        except BaseException as exc:  # handed to the test below
-            errors.append(exc)
+    def step(n: int) -> int:
+        handled = jobs_[n].read_batch(limit)
+        read[n] += handled
+        return handled
 
-    threads = [threading.Thread(target=reader, args=(n,)) for n in range(readers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert not errors, errors
+    race(readers, step, idle_rounds=20)
     return read
 
 
 def test_reading_leases_two_readers_racing_read_each_message_once_in_order(
     app: Flask, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    phones = _seed_answers(app, clock)
+    phones = seed_answers(app, clock)
     read_ids: list[int] = []
     lock = threading.Lock()
     real_read_batch = jobs.read_batch
@@ -102,18 +56,10 @@ def test_reading_leases_two_readers_racing_read_each_message_once_in_order(
 
     with db.session() as session:
         unread = session.scalar(select(func.count()).where(Message.processed_at.is_(None)))
-        answers = {
-            phone: session.scalars(
-                select(Response.text)
-                .join(Message, Message.response_id == Response.id)
-                .where(Message.from_address == phone)
-                .distinct()
-            ).all()
-            for phone in phones
-        }
         tickets = session.scalar(select(func.count()).select_from(Ticket))
         leased = session.scalar(select(func.count()).where(Message.leased_by.is_not(None)))
-    assert Counter(read_ids) == Counter(_inbound_ids())  # each once, none missing
+    answers = answers_of(phones)
+    assert Counter(read_ids) == Counter(inbound_ids())  # each once, none missing
     assert unread == 0
     assert first and second, "one reader read everything: no race took place"
     assert answers == {phone: ["\n".join(TEXTS)] for phone in phones}
@@ -124,7 +70,7 @@ def test_reading_leases_two_readers_racing_read_each_message_once_in_order(
 def test_reading_leases_dead_readers_batch_waits_for_its_lease_then_is_read_once(
     app: Flask, clock: FrozenClock
 ) -> None:
-    _seed_answers(app, clock)
+    seed_answers(app, clock)
     with db.session() as session:
         # Long enough that the survivor cannot outlast it, on a machine however busy.
         held = leases.lease(session, "dead reader", (), 10, for_=timedelta(minutes=10))
@@ -180,10 +126,10 @@ def _replies(phones: list[str]) -> list[tuple[Any, ...]]:
 def test_reading_leases_analysis_ahead_gives_the_replies_analysis_inside_gives(
     app: Flask, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    inside = _seed_answers(app, clock, prefix="+1212555")
+    inside = seed_answers(app, clock, prefix="+1212555")
     while jobs.read_batch(7):  # the write transaction analyses every reply itself
         pass
-    ahead = _seed_answers(app, clock, prefix="+1646555")
+    ahead = seed_answers(app, clock, prefix="+1646555")
     analysed_inside = 0
     real_analyze = surveys.answers.analyze
 
