@@ -14,8 +14,11 @@ dispatcher (the tick's own call) until every invitation is ``sent``.
   figure next to it, and the busiest one-second window, which must never exceed the limit.
 - "bare SDK": the same number of messages sent by one process in a loop through the twilio
   SDK, with no database: what the provider call alone costs.
+- "per send": SQL statements and commits per invitation sent, counted by SQLAlchemy engine
+  events while one dispatcher in this process sends 200 invitations unpaced.
 
     .venv/bin/python benchmarks/send_throughput.py [--invitations 1000] [--database-url URL]
+        [--parts statements unpaced paced] [--rate 20]
 
 The default database is a fresh SQLite file per round. A PostgreSQL URL must name a database
 this script may empty (its schema is dropped and rebuilt for each round).
