@@ -14,8 +14,11 @@ dispatcher (the tick's own call) until every invitation is ``sent``.
   figure next to it, and the busiest one-second window, which must never exceed the limit.
 - "bare SDK": the same number of messages sent by one process in a loop through the twilio
   SDK, with no database: what the provider call alone costs.
+- "per send": SQL statements and commits per invitation sent, counted by SQLAlchemy engine
+  events while one dispatcher in this process sends 200 invitations unpaced.
 
     .venv/bin/python benchmarks/send_throughput.py [--invitations 1000] [--database-url URL]
+        [--parts statements unpaced paced] [--rate 20]
 
 The default database is a fresh SQLite file per round. A PostgreSQL URL must name a database
 this script may empty (its schema is dropped and rebuilt for each round).
@@ -35,20 +38,22 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rq import Worker  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import event, func, select  # noqa: E402
 
 from benchmarks import reset_database, start_workers, stop_workers  # noqa: E402
+from core import config  # noqa: E402
 from core.app import import_models  # noqa: E402
 from core.config import SANDBOX_TWILIO_AUTH_TOKEN, Settings  # noqa: E402
 from core.db import db  # noqa: E402
 from core.queue import Drain, EmbeddedRedis, queues  # noqa: E402
 from outreach.channels import OutboundMessage  # noqa: E402
 from outreach.channels.twilio_sms import TwilioSMS  # noqa: E402
-from outreach.delivery import nudge_dispatch  # noqa: E402
+from outreach.delivery import Dispatcher, nudge_dispatch  # noqa: E402
 from outreach.models import Contractor, Invitation, InvitationStatus, Survey  # noqa: E402
 from sandbox.server import Sandbox  # noqa: E402
 
 UNPACED = 100_000.0  # segments per second: never the limit here
+PARTS = ("statements", "unpaced", "paced")
 
 
 def _seed(count: int) -> None:
@@ -214,6 +219,48 @@ def _round(
     return elapsed, [(m["arrived_at"], m["num_segments"]) for m in sms]
 
 
+def _statements_per_send(url: str, sandbox: Sandbox, count: int) -> tuple[float, float]:
+    """SQL statements and commits per invitation sent, counted by SQLAlchemy events on the
+    engine while one dispatcher (in this process, unpaced) sends ``count`` invitations."""
+    db.dispose()
+    reset_database(url)
+    db.configure(url)
+    _seed(count)
+    sandbox.reset()
+    queues.connection.flushall()
+    config.activate(
+        Settings.from_env(
+            {},
+            database_url=url,
+            sandbox_url=sandbox.url,
+            twilio_auth_token=SANDBOX_TWILIO_AUTH_TOKEN,
+            sms_segments_per_second=UNPACED,
+        )
+    )
+    dispatcher = Dispatcher.from_settings(config.active())
+    counted = {"statements": 0, "commits": 0}
+
+    def statement(*_args: object) -> None:
+        counted["statements"] += 1
+
+    def commit(*_args: object) -> None:
+        counted["commits"] += 1
+
+    event.listen(db.engine, "before_cursor_execute", statement)
+    event.listen(db.engine, "commit", commit)
+    try:
+        while dispatcher.send_batch():
+            pass
+    finally:
+        event.remove(db.engine, "before_cursor_execute", statement)
+        event.remove(db.engine, "commit", commit)
+    sent = len(sandbox.sms())
+    if sent != count:
+        raise SystemExit(f"the sandbox took {sent} texts for {count} invitations")
+    sandbox.reset()
+    return counted["statements"] / count, counted["commits"] / count
+
+
 def _bare_sdk(sandbox: Sandbox, count: int) -> float:
     """Messages per second sent by one process straight through the twilio SDK."""
     settings = Settings.from_env(
@@ -245,6 +292,9 @@ def main() -> int:
     parser.add_argument("--database-url", default="", help="default: a fresh SQLite file")
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument("--logs", default="", help="keep the workers' logs in this folder")
+    parser.add_argument(
+        "--parts", nargs="+", choices=PARTS, default=list(PARTS), help="default: all of them"
+    )
     args = parser.parse_args()
     import_models()
 
@@ -258,10 +308,13 @@ def main() -> int:
         def url(name: str) -> str:
             return args.database_url or f"sqlite:///{tmp}/{name}.sqlite3"
 
+        if "statements" in args.parts:
+            statements, commits = _statements_per_send(url("statements"), sandbox, 200)
+            print(f"per send: {statements:.1f} SQL statements, {commits:.1f} commits")
         bare = _bare_sdk(sandbox, args.invitations)
         print(f"bare twilio SDK calls, one process:     {bare:8.1f}/s")
         unpaced: dict[int, float] = {}
-        for workers in args.workers:
+        for workers in args.workers if "unpaced" in args.parts else []:
             elapsed, _ = _round(
                 url(f"unpaced-{workers}"),
                 redis_server.url,
@@ -283,7 +336,7 @@ def main() -> int:
                 f"scaling {many} vs {few} worker(s):            {unpaced[many] / unpaced[few]:.2f}x"
             )
         paced_count = round(args.rate * args.paced_seconds)
-        for workers in args.workers:
+        for workers in args.workers if "paced" in args.parts else []:
             _, arrivals = _round(
                 url(f"paced-{workers}"),
                 redis_server.url,

@@ -16,7 +16,7 @@ Rules a compliance officer can check against the code:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -108,15 +108,40 @@ class Reach(StrEnum):
     UNREACHABLE = "unreachable"  # no address, or one the provider cannot deliver to
 
 
-def reach(session: Session, address: str | None) -> Reach:
+def consents_for(session: Session, addresses: Iterable[str | None]) -> dict[str, Consent]:
+    """The consent state we hold for ``addresses``, by address, read in one query.
+
+    Read as the database has it now, even for rows this session loaded earlier: a STOP that
+    arrived while a send waited for its turn must be seen by the look just before the send.
+    """
+    wanted = sorted({a for a in addresses if a})
+    if not wanted:
+        return {}
+    found = session.scalars(
+        select(Consent).where(Consent.address.in_(wanted)).execution_options(populate_existing=True)
+    )
+    return {c.address: c for c in found}
+
+
+def reach_of(consents: Mapping[str, Consent], address: str | None) -> Reach:
+    """:func:`reach` from states already read by :func:`consents_for`."""
     if not address:
         return Reach.UNREACHABLE
-    consent = session.scalar(select(Consent).where(Consent.address == address))
+    consent = consents.get(address)
     if consent is None:
         return Reach.OK
     if consent.opted_out:
         return Reach.OPTED_OUT
     return Reach.UNREACHABLE if consent.invalid_at is not None else Reach.OK
+
+
+def any_opted_out(consents: Mapping[str, Consent]) -> bool:
+    """:func:`contractor_opted_out` from states already read by :func:`consents_for`."""
+    return any(c.opted_out for c in consents.values())
+
+
+def reach(session: Session, address: str | None) -> Reach:
+    return reach_of(consents_for(session, [address]), address)
 
 
 def may_contact(session: Session, address: str | None) -> bool:
@@ -126,12 +151,7 @@ def may_contact(session: Session, address: str | None) -> bool:
 
 def contractor_opted_out(session: Session, addresses: Iterable[str | None]) -> bool:
     """True when any of a contractor's addresses said no."""
-    wanted = [a for a in addresses if a]
-    if not wanted:
-        return False
-    return any(
-        c.opted_out for c in session.scalars(select(Consent).where(Consent.address.in_(wanted)))
-    )
+    return any_opted_out(consents_for(session, addresses))
 
 
 # --- unsubscribe links -----------------------------------------------------------------------

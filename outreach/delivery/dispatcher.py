@@ -36,6 +36,10 @@ DISPATCHERS = 4
 # Invitations a dispatcher sends per look at the waiting list: a full one wakes the others.
 BATCH = 100
 
+# A beat renews a lease of OUTBOUND_DRAIN.lease (5 s): one a second leaves four to spare.
+BEAT_SECONDS = 1.0
+_beaten_at = 0.0  # monotonic time of this process's last beat
+
 OUTBOUND_DRAIN = Drain(
     "pulse:drain:outbound",
     OUTBOUND,
@@ -53,9 +57,14 @@ def _from_slot(ids: list[int], slot: int) -> list[int]:
 
 
 def _beat() -> None:
-    """Renew this dispatcher's lease on the drain flag (its thread does too; see Drain)."""
+    """Renew this dispatcher's lease on the drain flag (its thread does too; see Drain), at
+    most every BEAT_SECONDS: called before every send, it cost a Redis round trip each."""
+    global _beaten_at
+    if time.monotonic() - _beaten_at < BEAT_SECONDS:
+        return
     try:
         OUTBOUND_DRAIN.renew()
+        _beaten_at = time.monotonic()
     except Exception:  # a heartbeat must never stop a send
         log.debug("dispatcher heartbeat not recorded", exc_info=True)
 

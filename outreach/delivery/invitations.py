@@ -16,7 +16,7 @@ from functools import partial
 from typing import Any, Required, TypedDict, Unpack
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from core import config
 from core.clock import now
@@ -26,7 +26,7 @@ from outreach.channels import Channel, OutboundMessage
 from outreach.consent import Reach
 from outreach.delivery.protocol import Declined, call_provider
 from outreach.delivery.refusals import Decision, Verdict
-from outreach.delivery.statuses import REMINDABLE, advance_invitation, advance_invitation_row
+from outreach.delivery.statuses import REMINDABLE, advance_invitation, record_invitation_sent
 from outreach.email_threads import thread_message_id
 from outreach.models import Channel as ChannelName
 from outreach.models import (
@@ -111,6 +111,16 @@ def _claim_reminder(session: Session, invitation_id: int) -> bool:
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
+def _claimed(session: Session, invitation_id: int) -> Invitation:
+    """A claimed invitation with its contractor and survey, in one query: a send reads all
+    three, and the claim is committed, so nothing of them is cached yet."""
+    return session.get_one(
+        Invitation,
+        invitation_id,
+        options=[joinedload(Invitation.contractor), joinedload(Invitation.survey)],
+    )
+
+
 def _give_back(session: Session, invitation: Invitation, *, reminder: bool, wait: float) -> str:
     """Hand a claimed invitation back untouched: the provider never saw this attempt."""
     invitation.not_before = now() + timedelta(seconds=wait)
@@ -173,7 +183,7 @@ def send_invitation(
     if not _claim(session, invitation_id):
         invitation = session.get(Invitation, invitation_id)
         return invitation.status if invitation else "missing"
-    invitation = session.get_one(Invitation, invitation_id)
+    invitation = _claimed(session, invitation_id)
     status, _sent = _deliver(session, invitation, channels, reminder=False, **route)
     return status
 
@@ -191,7 +201,7 @@ def send_reminder(
     """
     if not _claim_reminder(session, invitation_id):
         return False
-    invitation = session.get_one(Invitation, invitation_id)
+    invitation = _claimed(session, invitation_id)
     if replied_since(session, invitation.contractor, invitation.sent_at):
         return False  # the claim stays: this invitation needs no reminder, now or later
     _status, sent = _deliver(session, invitation, channels, reminder=True, **route)
@@ -213,7 +223,8 @@ def _deliver(
     """Send a claimed invitation (or its reminder) by the send protocol, on its own channel
     first and then the other. Returns its status and whether the provider took a message."""
     contractor = invitation.contractor
-    if consent.contractor_opted_out(session, [contractor.phone, contractor.email]):
+    consents = consent.consents_for(session, [contractor.phone, contractor.email])
+    if consent.any_opted_out(consents):
         return _stop_here(session, invitation, reminder)  # a "no" on any channel is a no
     if contact_rules.held_back(session, invitation, reminder=reminder):
         return invitation.status, False
@@ -222,7 +233,7 @@ def _deliver(
     ]
     for channel_name in order:
         address = contractor.phone if channel_name == ChannelName.SMS else contractor.email
-        if consent.reach(session, address) is not Reach.OK:
+        if consent.reach_of(consents, address) is not Reach.OK:
             continue
         if not in_send_window(now(), contractor.timezone, invitation.survey):
             return _give_back(session, invitation, reminder=reminder, wait=60), False
@@ -332,17 +343,13 @@ def _record_sent(
 ) -> str:
     # A quick provider's status callback or event may land while we get here: every write
     # from now on is a compare-and-set, so "delivered" is never overwritten by our "accepted".
-    if not reminder:
-        session.execute(
-            update(Invitation)
-            .where(Invitation.id == invitation.id)
-            .values(channel=channel_name, sent_at=func.coalesce(Invitation.sent_at, now()))
-            .execution_options(synchronize_session=False)
-        )
-        advance_invitation_row(session, invitation.id, InvitationStatus.SENT)
+    status = (
+        invitation.status
+        if reminder
+        else record_invitation_sent(session, invitation.id, channel=channel_name)
+    )
     session.commit()
-    session.refresh(invitation)
-    return invitation.status
+    return status
 
 
 def _apply_refusal(
@@ -377,11 +384,12 @@ def _last_look(
     contractor, survey = invitation.contractor, invitation.survey
     if not in_send_window(now(), contractor.timezone, survey, state=contractor.state):
         return Declined.WINDOW
-    if consent.contractor_opted_out(session, [contractor.phone, contractor.email]) or (
+    consents = consent.consents_for(session, [contractor.phone, contractor.email, address])
+    if consent.any_opted_out(consents) or (
         reminder and replied_since(session, contractor, invitation.sent_at)
     ):
         return Declined.STOP
-    if consent.reach(session, address) is not Reach.OK:
+    if consent.reach_of(consents, address) is not Reach.OK:
         return Declined.UNREACHABLE
     return None
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from core.clock import now
 from outreach import consent, quiet_hours
 from outreach.channels import Channel, OutboundMessage
+from outreach.consent import Reach
 from outreach.delivery.protocol import Declined, call_provider
 from outreach.delivery.refusals import Verdict
 from outreach.models import Channel as ChannelName
@@ -102,10 +103,13 @@ def send_staff_message(
             now(), contractor.timezone, contractor.state
         ):
             return Declined.WINDOW
-        if not consent.may_contact(session, message.to_address):
+        consents = consent.consents_for(
+            session, [message.to_address, contractor.phone, contractor.email]
+        )
+        if consent.reach_of(consents, message.to_address) is not Reach.OK:
             return Declined.STOP
         # A "no" on the contractor's other address stops this one too, as for surveys.
-        if consent.contractor_opted_out(session, [contractor.phone, contractor.email]):
+        if consent.any_opted_out(consents):
             return Declined.STOP
         return None
 

@@ -6,10 +6,10 @@ ranked, and a move of a stored row is a compare-and-set decided by the database 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.orm import Session
 
 from core.clock import now
@@ -101,7 +101,7 @@ def advance_message_row(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    _forget_cached(session, Message, message_id)
+    _forget_cached(session, Message, message_id, (*values, "updated_at"))
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
@@ -118,7 +118,7 @@ def advance_invitation_row(
         .values(status=status, status_changed_at=now(), **values)
         .execution_options(synchronize_session=False)
     )
-    _forget_cached(session, Invitation, invitation_id)
+    _forget_cached(session, Invitation, invitation_id, ("status", "status_changed_at", *values))
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
@@ -129,14 +129,65 @@ def record_provider_id(session: Session, message_id: int, provider_id: str) -> N
         .values(provider_id=provider_id)
         .execution_options(synchronize_session=False)
     )
-    _forget_cached(session, Message, message_id)
+    _forget_cached(session, Message, message_id, ("provider_id", "updated_at"))
 
 
-def _forget_cached(session: Session, model: type[Message] | type[Invitation], row_id: int) -> None:
-    # The database decided; whatever this session holds of the row is read again on next use.
+def _forward(column: Any, ranks: Mapping[str, int], status: str) -> ColumnElement[Any]:
+    """``status`` where the row's own is ranked below it, else the row's own: a move forward
+    only, as one column of an UPDATE that changes other columns whatever the status."""
+    return case((column.in_(_ranked_below(ranks, status)), status), else_=column)
+
+
+def record_accepted(session: Session, message_id: int, provider_id: str, status: str) -> None:
+    """The provider took the message: its id and status, in one UPDATE that is
+    :func:`record_provider_id` and :func:`advance_message_row` at once (a quick callback may
+    have written either first; neither is overwritten)."""
+    values: dict[str, Any] = {"provider_id": func.coalesce(Message.provider_id, provider_id)}
+    if status in STATUS_RANK:
+        values["status"] = _forward(Message.status, STATUS_RANK, status)
+    session.execute(
+        update(Message)
+        .where(Message.id == message_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    _forget_cached(session, Message, message_id, (*values, "updated_at"))
+
+
+def record_invitation_sent(session: Session, invitation_id: int, *, channel: str) -> str:
+    """The invitation went on ``channel``: its channel, when it went (the first time), and
+    ``sent`` unless a callback has moved it further already, in one UPDATE. Returns the
+    status it has now."""
+    moves = Invitation.status.in_(_ranked_below(_INVITATION_RANK, InvitationStatus.SENT))
+    status = session.scalar(
+        update(Invitation)
+        .where(Invitation.id == invitation_id)
+        .values(
+            channel=channel,
+            sent_at=func.coalesce(Invitation.sent_at, now()),
+            status=_forward(Invitation.status, _INVITATION_RANK, InvitationStatus.SENT),
+            status_changed_at=case((moves, now()), else_=Invitation.status_changed_at),
+        )
+        .returning(Invitation.status)
+        .execution_options(synchronize_session=False)
+    )
+    _forget_cached(
+        session, Invitation, invitation_id, ("channel", "sent_at", "status", "status_changed_at")
+    )
+    return str(status)
+
+
+def _forget_cached(
+    session: Session,
+    model: type[Message] | type[Invitation],
+    row_id: int,
+    columns: Iterable[str] | None = None,
+) -> None:
+    # The database decided; what this session holds of those columns is read again on next
+    # use (only those: the rest of the row is as this session last saw it).
     cached = session.identity_map.get(session.identity_key(model, row_id))
     if cached is not None:
-        session.expire(cached)
+        session.expire(cached, list(columns) if columns is not None else None)
 
 
 def is_reminder(message: Message) -> bool:

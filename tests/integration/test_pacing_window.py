@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from itertools import pairwise
 
 import redis
 
@@ -71,3 +72,19 @@ def test_pacer_threads_racing_for_one_sender_never_take_more_than_the_limit_per_
     # apart, far below this.
     closest = min(b - a for a, b in zip(takes, takes[rate:], strict=False))
     assert closest >= 0.8
+
+
+def test_pacer_first_window_is_spread_not_sent_in_one_burst(redis_conn: redis.Redis) -> None:
+    """Ten segments a second: the first ten turns, free as far as the window goes, are still
+    taken at least 0.8 of a tenth of a second apart, by the Redis server's own clock."""
+    pacer = Pacer(redis_conn, 10, margin=0.0, spread=0.8)
+    sender = _sender()
+    for _ in range(4):
+        assert pacer.acquire(sender, 1, timeout=5) is Turn.TAKEN
+    stamps = [
+        score
+        for _, score in redis_conn.zrange(f"pulse:pace:window:{sender}", 0, -1, withscores=True)
+    ]
+    assert len(stamps) == 4
+    gaps = [later - earlier for earlier, later in pairwise(stamps)]
+    assert min(gaps) >= 0.08 * 1_000_000  # microseconds
