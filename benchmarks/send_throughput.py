@@ -117,6 +117,16 @@ def _seed(count: int) -> None:
         )
 
 
+def _fresh(url: str, sandbox: Sandbox, count: int) -> None:
+    """An empty database with ``count`` invitations due, and nothing sent or queued yet."""
+    db.dispose()
+    reset_database(url)
+    db.configure(url)
+    _seed(count)
+    sandbox.reset()
+    queues.connection.flushall()
+
+
 def _sent() -> int:
     with db.session() as session:
         return int(
@@ -176,12 +186,7 @@ def _round(
     tmp: str,
 ) -> tuple[float, list[tuple[float, int]]]:
     """Seconds from the nudge until every invitation has gone, and what the sandbox saw."""
-    db.dispose()
-    reset_database(url)
-    db.configure(url)
-    _seed(count)
-    sandbox.reset()
-    queues.connection.flushall()
+    _fresh(url, sandbox, count)
     for drain in Drain.all:
         drain.forget()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "SENDGRID_"))}
@@ -222,12 +227,7 @@ def _round(
 def _statements_per_send(url: str, sandbox: Sandbox, count: int) -> tuple[float, float]:
     """SQL statements and commits per invitation sent, counted by SQLAlchemy events on the
     engine while one dispatcher (in this process, unpaced) sends ``count`` invitations."""
-    db.dispose()
-    reset_database(url)
-    db.configure(url)
-    _seed(count)
-    sandbox.reset()
-    queues.connection.flushall()
+    _fresh(url, sandbox, count)
     config.activate(
         Settings.from_env(
             {},

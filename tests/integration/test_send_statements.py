@@ -3,6 +3,7 @@ after commits), and what its last look must read afresh, it still reads afresh."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -39,6 +40,25 @@ def _channels() -> dict[str, FakeChannel]:
     return {"sms": FakeChannel("sms"), "email": FakeChannel("email")}
 
 
+def _send(
+    invitation_id: int,
+    channels: dict[str, FakeChannel],
+    pacer: Pacer,
+    heartbeat: Callable[[], None] | None = None,
+) -> str:
+    """Send as a dispatcher does: in a session of its own, nothing of the invitation cached."""
+    with db.session() as sending:
+        return send_invitation(
+            sending,
+            invitation_id,
+            channels,
+            senders=SENDERS,
+            reply_domain="reply.example.com",
+            pacer=pacer,
+            heartbeat=heartbeat,
+        )
+
+
 def test_send_invitation_paced_sms_runs_nine_statements(
     session: Session, clock: FrozenClock, redis_conn: redis.Redis
 ) -> None:
@@ -51,15 +71,7 @@ def test_send_invitation_paced_sms_runs_nine_statements(
 
     event.listen(db.engine, "before_cursor_execute", count)
     try:
-        with db.session() as sending:  # a dispatcher's: nothing of the invitation cached
-            status = send_invitation(
-                sending,
-                invitation_id,
-                channels,
-                senders=SENDERS,
-                reply_domain="reply.example.com",
-                pacer=Pacer(redis_conn, 100),
-            )
+        status = _send(invitation_id, channels, Pacer(redis_conn, 100))
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     assert status == "sent"
@@ -85,16 +97,7 @@ def test_send_invitation_opt_out_while_waiting_for_its_turn_sends_nothing(
                 consent.record_opt_out(webhook, phone, "sms", ConsentSource.KEYWORD)
             stopped.append(True)
 
-    with db.session() as sending:
-        status = send_invitation(
-            sending,
-            invitation_id,
-            channels,
-            senders=SENDERS,
-            reply_domain="reply.example.com",
-            pacer=pacer,
-            heartbeat=stop_meanwhile,
-        )
+    status = _send(invitation_id, channels, pacer, heartbeat=stop_meanwhile)
     assert stopped
     assert status == "skipped"
     assert channels["sms"].sent == [] and channels["email"].sent == []
