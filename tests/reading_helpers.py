@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 from flask import Flask
@@ -80,6 +81,9 @@ def race(readers: int, step: Callable[[int], int], idle_rounds: int) -> None:
             idle = 0
             while idle < idle_rounds:
                 idle = 0 if step(n) else idle + 1
+                # A breath between reads, as real readers have: on a loaded machine one thread
+                # could otherwise read the whole backlog before the other is scheduled at all.
+                time.sleep(0.005)
         except BaseException as exc:  # handed to the test below
             errors.append(exc)
 
