@@ -306,5 +306,42 @@ def care_alerts(
             )
             if not quit_too:
                 raised.append(early)
-        raised.append(_client_hotspot(session, response, contractor.client, memory))
+        if memory is not None:
+            # A batch looks at its clients' hot-spots once it is read (raise_hotspots).
+            memory.hotspots_due.append((response, contractor.client))
+        else:
+            raised.append(_client_hotspot(session, response, contractor.client, memory))
     return [a for a in dict.fromkeys(raised) if a is not None]
+
+
+def raise_hotspots(session: Session, memory: Memory) -> list[Alert]:
+    """The client hot-spots of a batch's negative replies, in reading order: once the batch
+    is read and flushed, under the locks of those clients alone.
+
+    Readers used to lock every client of their batch before reading it and hold the locks to
+    the commit, so two readers whose batches shared a client (every batch, at a firm with few
+    clients) took turns for the whole batch. The hot-spot is the one rule that counts other
+    contractors' replies, so it alone waits for the locks, and looks again at what other
+    readers committed once it has them."""
+    due, memory.hotspots_due = memory.hotspots_due, []
+    if not due:
+        return []
+    clients = {client for _, client in due}
+    take_clients(session, clients)
+    memory.load_clients(session, clients, leave_out=[response for response, _ in due])
+    raised = []
+    for response, client in due:
+        raised.append(_client_hotspot(session, response, client, memory))
+        memory.triaged_negative(response, client)
+    return [a for a in dict.fromkeys(raised) if a is not None]
+
+
+def take_clients(session: Session, clients: Iterable[str]) -> None:
+    """On PostgreSQL, hold these clients until the transaction ends, so that readers racing
+    over one client's replies take turns at its hot-spot (one open alert, not two, counted
+    from every reader's replies; no deadlock over its alert rows): in one order, and before
+    what the rule reads is loaded. SQLite has one writer at a time already."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for client in sorted(clients):
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtext(client))))

@@ -25,6 +25,7 @@ from core.clock import now
 from outreach.models import Channel, Contractor, Direction, Invitation, InvitationStatus, Message
 from surveys import must_catch, rules
 from surveys.answers import earlier_texts
+from surveys.care import raise_hotspots
 from surveys.flow_models import Conversation
 from surveys.models import Response
 from surveys.triage_memory import Memory
@@ -170,7 +171,6 @@ class Batch:
         batch.conversing = set(
             session.scalars(select(Conversation.open_for).where(Conversation.open_for.in_(ids)))
         )
-        take_clients(session, {c.client for c in batch.contractors.values() if c is not None})
         batch.memory = Memory.load(session, ids, earliest)
         return batch
 
@@ -218,8 +218,10 @@ class Batch:
             )
 
     def finish(self, session: Session) -> None:
-        """Link each message read to its reply: one flush for the batch gives them their ids."""
+        """Link each message read to its reply: one flush for the batch gives them their ids.
+        Then the batch's client hot-spots, which wait for what other readers commit."""
         session.flush()
+        raise_hotspots(session, self.memory)
         for message, response in self.read_into:
             message.response_id = response.id
             message.invitation_id = response.invitation_id
@@ -263,14 +265,3 @@ def match_sms(session: Session, message: Message, batch: Batch) -> Match:
         )
         return Match(contractor, None, late_for=late)
     return Match(contractor, invitation)
-
-
-def take_clients(session: Session, clients: set[str]) -> None:
-    """On PostgreSQL, hold these clients until the transaction ends, so that readers racing
-    over one client's replies take turns at its alerts (one open client hot-spot, not two;
-    no deadlock over its alert rows): in one order, and before triage loads what it knows.
-    SQLite has one writer at a time already."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    for client in sorted(clients):
-        session.execute(select(func.pg_advisory_xact_lock(func.hashtext(client))))

@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, load_only, selectinload
+from sqlalchemy.sql.elements import ColumnElement
 
 from core.clock import now
 from outreach.models import Contractor
@@ -60,6 +61,9 @@ class Memory:
     # contractors in ``ticketed``, a missing key is None
     tickets: dict[tuple[int, str], Ticket | None] = field(default_factory=dict)
     ticketed: set[int] = field(default_factory=set)
+    # negative replies whose client hot-spot is looked at once the batch is read, in reading
+    # order, with their clients (see surveys.care.raise_hotspots)
+    hotspots_due: list[tuple[Response, str]] = field(default_factory=list)
 
     @classmethod
     def load(cls, session: Session, contractor_ids: Iterable[int], earliest: datetime) -> Memory:
@@ -90,26 +94,42 @@ class Memory:
         for contractor_id in ids:
             loaded = memory.rated_loaded.setdefault(contractor_id, [])
             memory.ratings[contractor_id] = list(loaded)
-        clients = select(Contractor.client).where(Contractor.id.in_(ids)).distinct()
+        memory._load_work(session, ids)
+        return memory
+
+    def load_clients(
+        self, session: Session, clients: Iterable[str], leave_out: Iterable[Response] = ()
+    ) -> None:
+        """What the client hot-spot rule reads of these clients, as it is now: their negative
+        replies since the window of the batch's earliest reply (but ``leave_out``, the batch's
+        own, which :meth:`triaged` adds as they are triaged) and their open or cooling
+        hot-spot alerts. Asked at the end of a batch, under the clients' locks
+        (:func:`surveys.care.raise_hotspots`), so that it sees every other reader's commits."""
+        clients = set(clients)
+        if not clients or self.since is None:
+            return
+        own = set(leave_out)
+        self.negatives.update({client: [] for client in clients})
         for client, response in session.execute(
             select(Contractor.client, Response)
             .join(Contractor, Contractor.id == Response.contractor_id)
             .where(
-                Contractor.client.in_(clients.scalar_subquery()),
+                Contractor.client.in_(clients),
                 Response.negative.is_(True),
-                Response.created_at >= memory.since,
+                Response.created_at >= self.since,
             )
             .options(_TRIAGE_COLUMNS)
         ):
-            memory.negatives.setdefault(client, []).append(response)
-        for client in session.scalars(clients):
-            memory.negatives.setdefault(client, [])
-        memory._load_work(session, ids, set(memory.negatives))
-        return memory
+            if response not in own:
+                self.negatives[client].append(response)
+        for key in [k for k in self.alerts if k[0] is None and k[1] in clients]:
+            del self.alerts[key]
+        self.cooling -= {k for k in self.cooling if k[0] is None and k[1] in clients}
+        self._load_alerts(session, Alert.contractor_id.is_(None) & Alert.client.in_(clients))
+        self.scopes |= {(None, c) for c in clients}
 
-    def _load_work(self, session: Session, ids: set[int], clients: set[str]) -> None:
-        """The open tickets and alerts, and the alerts cooling down, of these contractors
-        and clients."""
+    def _load_work(self, session: Session, ids: set[int]) -> None:
+        """The open tickets and alerts, and the alerts cooling down, of these contractors."""
         for ticket in session.scalars(
             select(Ticket)
             .where(Ticket.contractor_id.in_(ids), Ticket.status.in_(OPEN_WORK))
@@ -120,10 +140,10 @@ class Memory:
         ):
             self.tickets[(ticket.contractor_id or 0, ticket.category)] = ticket
         self.ticketed |= ids
-        scope = or_(
-            Alert.contractor_id.in_(ids),
-            Alert.contractor_id.is_(None) & Alert.client.in_(clients),
-        )
+        self._load_alerts(session, Alert.contractor_id.in_(ids))
+        self.scopes |= {(i, None) for i in ids}
+
+    def _load_alerts(self, session: Session, scope: ColumnElement[bool]) -> None:
         closed_at = func.coalesce(Alert.resolved_at, Alert.updated_at)
         for alert in session.scalars(
             select(Alert)
@@ -136,7 +156,6 @@ class Memory:
                 self.alerts[key] = alert
             elif alert.kind not in NO_COOLDOWN:
                 self.cooling.add(key)
-        self.scopes |= {(i, None) for i in ids} | {(None, c) for c in clients}
 
     def open_alert(self, key: AlertKey) -> tuple[bool, Alert | None]:
         """(whether the memory knows, the open alert for ``key`` if any)."""
@@ -189,6 +208,9 @@ class Memory:
         rated = self.ratings.get(contractor_id)
         if rated is not None and response.rating is not None and response not in rated:
             rated.append(response)
+        self.triaged_negative(response, client)
+
+    def triaged_negative(self, response: Response, client: str) -> None:
         negatives = self.negatives.get(client)
         if negatives is not None and response.negative and response not in negatives:
             negatives.append(response)

@@ -11,7 +11,7 @@ from core.config import Settings
 from core.db import db
 from outreach.models import Message
 from surveys import claims, jobs, replies
-from surveys.models import Ticket
+from surveys.models import Alert, Ticket
 from tests.conftest import FrozenClock
 from tests.factories import make_contractor
 from tests.reading_helpers import (
@@ -92,3 +92,33 @@ def test_reading_batches_urgent_reply_is_read_before_an_older_backlog(
         assert ticket.priority == "urgent"
         waiting = session.scalar(select(func.count()).where(Message.processed_at.is_(None)))
     assert waiting == replies.BATCH * 2 - 9  # the other nine came from the backlog's head
+
+
+def test_reading_batches_racing_readers_raise_one_client_hotspot_counting_every_reply(
+    app: Flask, clock: FrozenClock
+) -> None:
+    # Readers look at a client's hot-spot at the end of their batch, under the client's lock:
+    # one alert however the batches interleave, and the last look counts every reader's replies.
+    settings: Settings = app.config["SETTINGS"]
+    phones = [f"+1212556{n:04d}" for n in range(12)]
+    with db.session() as session:
+        for phone in phones:
+            make_contractor(session, phone=phone, client="Globex")
+    for n, phone in enumerate(phones):
+        store_sms(settings, phone, "2 the client manager keeps yelling at me", f"SMhot{n:029d}")
+
+    read: list[list[int]] = [[], []]
+
+    def step(n: int) -> int:
+        ids = jobs.read_batch(2)
+        read[n] += ids
+        return len(ids)
+
+    race(2, step, idle_rounds=3)
+
+    with db.session() as session:
+        [alert] = session.scalars(select(Alert).where(Alert.kind == "client_hotspot")).all()
+        linked = sorted(r.contractor_id for r in alert.responses)
+        assert (alert.client, alert.evidence["contractors"]) == ("Globex", len(phones))
+    assert len(linked) == len(set(linked)) == len(phones)
+    assert read[0] and read[1], "one reader read everything: no race took place"
