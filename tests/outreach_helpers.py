@@ -83,10 +83,12 @@ def zone_at_midday() -> str:
     return "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
 
 
-def invitations_open_now(count: int) -> None:
-    """``count`` scheduled invitations, each to its own contractor, that real worker processes
-    on the real clock may send at once (midday where they live, a survey open every day)."""
+def invitations_open_now(count: int, **contractor: Any) -> list[str]:
+    """``count`` scheduled invitations, each to its own contractor (made with ``contractor``'s
+    values), that real worker processes on the real clock may send at once (midday where they
+    live, a survey open every day). Returns the contractors' phones."""
     zone = zone_at_midday()
+    phones = []
     with db.session() as session:
         survey = make_survey(
             session,
@@ -96,7 +98,10 @@ def invitations_open_now(count: int) -> None:
             weekdays_only=False,
         )
         for _ in range(count):
-            make_invitation(session, survey, make_contractor(session, timezone=zone).id)
+            made = make_contractor(session, timezone=zone, **contractor)
+            make_invitation(session, survey, made.id)
+            phones.append(made.phone)
+    return phones
 
 
 def worker_env(settings: Settings, **extra: str) -> dict[str, str]:

@@ -17,16 +17,13 @@ from core.db import db
 from core.queue import DEFAULT
 from outreach import delivery
 from outreach.models import Invitation
-from tests.factories import make_contractor
 from tests.integration.conftest import Live
 from tests.outreach_helpers import (
+    invitations_open_now,
     kill_worker,
-    make_invitation,
-    make_survey,
     start_worker,
     stop_worker,
     worker_env,
-    zone_at_midday,
 )
 
 pytestmark = pytest.mark.slow
@@ -48,20 +45,7 @@ def _wait_for(what: str, done: object, seconds: float = 60) -> None:
 def test_worker_killed_mid_send_then_recovered_sends_every_invitation_exactly_once(
     live: Live, tmp_path: Path
 ) -> None:
-    zone = zone_at_midday()
-    with db.session() as session:
-        survey = make_survey(
-            session,
-            onboarding_days=[],
-            window_start="08:00",
-            window_end="20:00",
-            weekdays_only=False,
-        )
-        phones = []
-        for _ in range(COUNT):
-            contractor = make_contractor(session, timezone=zone, email=None)
-            make_invitation(session, survey, contractor.id)
-            phones.append(contractor.phone)
+    phones = invitations_open_now(COUNT, email=None)
     settings: Settings = live.app.config["SETTINGS"]
     env = worker_env(settings, SMS_SEGMENTS_PER_SECOND="50", SEND_RECOVERY_SECONDS=str(RECOVERY))
     live.sandbox.set_latency(LATENCY)
