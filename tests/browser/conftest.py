@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,12 +14,12 @@ import pytest
 import redis
 from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from core.app import create_app
 from core.config import Settings
 from core.queue import Drain, queues
 from tests.conftest import _empty_tables
+from tests.live_server import LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -60,26 +59,19 @@ class Site:
 @pytest.fixture
 def site(settings: Settings, redis_conn: redis.Redis) -> Iterator[Site]:
     """The whole app on a threaded WSGI server, on a free port."""
-    holder: dict[str, Callable[..., Any]] = {}
-
-    def dispatch(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        return holder["app"](environ, start_response)
-
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, dispatch, threaded=True)
-    url = f"http://127.0.0.1:{server.server_port}"
+    server = LiveServer()
+    url = server.url
     app = create_app(
         {"SETTINGS": dataclasses.replace(settings, public_base_url=url), "TESTING": True}
     )
     _empty_tables()
     for drain in Drain.all:
         drain.forget()
-    holder["app"] = app
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
+    server.start(app)
     try:
         yield Site(app=app, url=url)
     finally:
-        server.shutdown()
+        server.stop()
         queues.close()
 
 

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 import redis
 from flask import Flask
 from rq import SimpleWorker
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from core.app import create_app
 from core.config import Settings
 from core.queue import QUEUE_NAMES, Drain, queues
 from sandbox import Sandbox
 from tests.conftest import _empty_tables
+from tests.live_server import LiveServer
 
 
 @dataclass
@@ -43,13 +41,8 @@ def fast_drains(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def live(settings: Settings, redis_conn: redis.Redis, fast_drains: None) -> Iterator[Live]:
-    holder: dict[str, Callable[..., Any]] = {}
-
-    def dispatch(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        return holder["app"](environ, start_response)
-
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, dispatch, threaded=True)
-    url = f"http://127.0.0.1:{server.server_port}"
+    server = LiveServer()
+    url = server.url
     sandbox = Sandbox(
         auth_token=settings.twilio_auth_token,
         app_url=url,
@@ -60,12 +53,10 @@ def live(settings: Settings, redis_conn: redis.Redis, fast_drains: None) -> Iter
     _empty_tables()
     for drain in Drain.all:
         drain.forget()
-    holder["app"] = app
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
+    server.start(app)
     try:
         yield Live(app=app, url=url, sandbox=sandbox, redis=redis_conn)
     finally:
-        server.shutdown()
+        server.stop()
         sandbox.stop()
         queues.close()

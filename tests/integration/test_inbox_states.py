@@ -53,7 +53,7 @@ def test_inbox_states_move_in_bulk_filter_and_keep_the_good_part(
     assert f"pick-reply-{third}" in staff.page("/staff/replies?state=new")
     assert f"pick-reply-{second}" in staff.page("/staff/replies?state=assigned")
     events = session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "inbox_state_changed")
+        select(AuditEvent).where(AuditEvent.action == "inbox_state_changed").order_by(AuditEvent.id)
     ).all()
     assert [(e.target_id, e.detail["before"], e.detail["after"]) for e in events] == [
         (first, "new", "dismissed"),
