@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import click
 from flask import Flask, current_app
@@ -15,6 +16,17 @@ from core.queue import DEFAULT, QUEUE_NAMES, queues
 
 # Where the app keeps the function RQ's cron enqueues (set by outreach.tick.init_app).
 CRON_JOB = "pulse.cron_job"
+# Where the app keeps what a worker makes ready before it forks a work horse (surveys puts the
+# reader there). RQ forks a fresh horse for every job, so anything a horse loads for itself is
+# loaded again for the next job: a reader job paid a second or more before its first reply.
+WORKER_READY = "pulse.worker_ready"
+
+
+def add_worker_ready(app: Flask, step: Callable[[], object]) -> None:
+    """Run ``step`` in each worker at start and again before each job; it must be cheap when
+    nothing changed, since work horses inherit whatever it holds."""
+    app.extensions.setdefault(WORKER_READY, []).append(step)
+
 
 db_cli = AppGroup("db", help="Database schema (Alembic).")
 
@@ -42,15 +54,24 @@ def db_revision(message: str) -> None:
 def worker_command(burst: bool, name: str | None) -> None:
     """Run an RQ worker on the inbound, outbound and default queues (in that order)."""
     worker = PulseWorker(list(QUEUE_NAMES), connection=queues.connection, name=name)
+    worker.ready_steps = list(current_app.extensions.get(WORKER_READY, ()))
+    worker.make_ready()
     worker.work(burst=burst, with_scheduler=True)
 
 
 class PulseWorker(Worker):
     """An RQ worker whose log lines name the job they are about (``job_id``), and whose work
     horses count into one set of metric files per worker rather than one per job (see
-    core.metrics)."""
+    core.metrics), and who makes ready in itself what every horse needs (``add_worker_ready``)."""
+
+    ready_steps: list[Callable[[], object]] = []
+
+    def make_ready(self) -> None:
+        for step in self.ready_steps:
+            step()
 
     def execute_job(self, job: Job, queue: Queue) -> None:
+        self.make_ready()  # in the worker, before the fork: the horse inherits it
         running = logs.current_job_id.set(job.id)
         try:
             super().execute_job(job, queue)

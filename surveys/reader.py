@@ -457,6 +457,19 @@ def current() -> Reader:
         return reader
 
 
+def refresh() -> Reader:
+    """:func:`current`, loaded again first if ``surveys train`` has made another reader
+    current since this process loaded its own. A worker calls this before each job, so its
+    work horses, which inherit the worker's reader, read with the one staff last trained."""
+    where = directory()
+    pointer = where / "current"
+    with _lock:
+        held = _loaded.get(where)
+        if held is not None and pointer.exists() and pointer.read_text().strip() != held.version:
+            del _loaded[where]
+    return current()
+
+
 def forget() -> None:
     """Drop loaded readers, so the next :func:`current` reads what is on disk now."""
     with _lock:

@@ -3,12 +3,13 @@ that keep arriving, are read within seconds, not when its drain flag would have 
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from rq import Queue
+from rq import Queue, Worker
 from sqlalchemy import func, select
 
 from core.config import Settings
@@ -56,32 +57,48 @@ def _store_replies(live: Live, count: int, first: int) -> None:
         )
 
 
-def _kill_reader_mid_batch(live: Live, tmp_path: Path) -> float:
-    """Start a real worker on WAITING stored replies, SIGKILL it once it has read some but
-    not all, and return the monotonic time of the kill."""
+def _kill_reader_mid_batch(live: Live, tmp_path: Path) -> tuple[float, subprocess.Popen[bytes]]:
+    """Start two real workers, as a deployment runs them, on WAITING stored replies; SIGKILL
+    the one reading once it has read some but not all. Returns the monotonic time of the kill
+    and the worker left, already started: the delay measured after it is the dead reader's
+    lease, not how long a new process takes to load."""
     _store_replies(live, WAITING, first=0)
     env = worker_env(live.app.config["SETTINGS"])
-    doomed = start_worker(env, tmp_path / "doomed.log")
+    workers = [start_worker(env, tmp_path / f"worker-{n}.log") for n in (1, 2)]
     try:
+        _wait_for(
+            "both workers to be ready",
+            lambda: len(Worker.all(connection=live.redis)) == len(workers),
+            120,
+        )
         assert inbox.nudge_processing() is True
         _wait_for(
             "the reader to be part-way through", lambda: inbound_stored_and_read()[1] >= 5, 120
         )
+        # Two readers may share the backlog, each under a flag of its own; the one killed is
+        # the first reader, whose flag every new reply's nudge looks at.
+        holder = (live.redis.get(inbox.INBOUND_DRAIN.flag) or b"").decode()
+        reading = {
+            w.pid for w in Worker.all(connection=live.redis) if w.get_current_job_id() == holder
+        }
+        [doomed] = [w for w in workers if w.pid in reading]
         kill_worker(doomed)
-    finally:
-        stop_worker(doomed)
+    except BaseException:
+        for worker in workers:
+            stop_worker(worker)
+        raise
     killed_at = time.monotonic()
+    [survivor] = [w for w in workers if w is not doomed]
     total, read = inbound_stored_and_read()
     assert read < total, "the reader finished before it could be killed"
     assert live.redis.exists(inbox.INBOUND_DRAIN.flag), "the dead reader left no flag"
-    return killed_at
+    return killed_at, survivor
 
 
 def test_reader_killed_mid_batch_replies_that_keep_arriving_are_read_within_the_lease(
     live: Live, tmp_path: Path
 ) -> None:
-    killed_at = _kill_reader_mid_batch(live, tmp_path)
-    survivor = start_worker(worker_env(live.app.config["SETTINGS"]), tmp_path / "survivor.log")
+    killed_at, survivor = _kill_reader_mid_batch(live, tmp_path)
     try:
         # Contractors keep texting, as they did when 531 replies waited ten minutes.
         sent, last_sent = 0, 0.0
@@ -105,9 +122,8 @@ def test_reader_killed_mid_batch_replies_that_keep_arriving_are_read_within_the_
 def test_reader_killed_mid_batch_tick_has_every_reply_read_within_a_tick(
     live: Live, tmp_path: Path
 ) -> None:
-    killed_at = _kill_reader_mid_batch(live, tmp_path)
+    killed_at, survivor = _kill_reader_mid_batch(live, tmp_path)
     settings: Settings = live.app.config["SETTINGS"]
-    survivor = start_worker(worker_env(settings), tmp_path / "survivor.log")
     try:
         # Nobody texts any more: only the tick can notice. It runs once, as soon as the dead
         # reader has missed two renewals of its lease (well inside any TICK_SECONDS).
@@ -122,8 +138,7 @@ def test_reader_killed_mid_batch_tick_has_every_reply_read_within_a_tick(
 
 
 def test_reader_killed_mid_batch_loses_and_doubles_no_reply(live: Live, tmp_path: Path) -> None:
-    _kill_reader_mid_batch(live, tmp_path)
-    survivor = start_worker(worker_env(live.app.config["SETTINGS"]), tmp_path / "survivor.log")
+    _, survivor = _kill_reader_mid_batch(live, tmp_path)
     try:
         inbox.INBOUND_DRAIN.repair()
         _wait_for("every reply to be read", lambda: inbound_stored_and_read()[1] == WAITING, 60)

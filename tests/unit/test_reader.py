@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
+
+import pytest
 
 from outreach.keywords import classify
 from surveys import reader, reader_features
@@ -116,3 +119,23 @@ def test_reader_naive_bayes_share_blends_the_two_models_odds() -> None:
     got, _ = blended.probabilities(x)
     assert abs(got - want).max() < 1e-9
     assert reader_training.fit(rows, reader.Settings(nb_weight=0.0)).nb_model is None
+
+
+def test_reader_refresh_keeps_its_reader_until_staff_train_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A worker refreshes before every job and its work horses inherit what it holds.
+    shipped = reader.current()
+    (tmp_path / f"reader-{shipped.version}.joblib").symlink_to(
+        reader.directory() / f"reader-{shipped.version}.joblib"
+    )
+    monkeypatch.setattr(reader, "_directory", tmp_path)
+    held = dataclasses.replace(shipped, version="before")
+    monkeypatch.setitem(reader._loaded, tmp_path, held)
+    (tmp_path / "current").write_text("before")
+    assert reader.refresh() is held
+
+    (tmp_path / "current").write_text(shipped.version)  # what `surveys train` does last
+    trained = reader.refresh()
+    assert trained is not held and trained.version == shipped.version
+    assert reader.refresh() is trained
