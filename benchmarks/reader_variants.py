@@ -9,6 +9,7 @@ every variant is chosen on the other writers' dev rows and measured on the held-
 
     .venv/bin/python benchmarks/reader_variants.py "nb:nb_weight=0.25" "bar:opt_out_act=0.9"
     [--rows rows.jsonl]   # every reading, for looking at misses afterwards
+    [--unseen helper-s4-] # only those writers, held out together: one reader that saw none of them
 """
 
 from __future__ import annotations
@@ -83,16 +84,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("variants", nargs="*", help='"name:field=value,field=value"')
     parser.add_argument("--rows", type=Path, help="write every reading here (JSON lines)")
     parser.add_argument("--writers", type=int, help="only the first N writers (a quick look)")
+    parser.add_argument(
+        "--unseen",
+        metavar="PREFIX",
+        help="hold out together every writer whose origin starts so (fresh writers), no other",
+    )
     args = parser.parse_args(argv)
     variants = [("baseline", reader.Settings()), *map(parse, args.variants)]
     rows = corpus.load().split(Split.TRAIN, Split.DEV)
     tallies = {name: Tally() for name, _ in variants}
     out = args.rows.open("w") if args.rows else None
     origins = sorted({e.origin for e in rows})[: args.writers]
+    groups = [{origin} for origin in origins]
+    if args.unseen:
+        groups = [{origin for origin in origins if origin.startswith(args.unseen)}]
     started = time.perf_counter()
-    for n, origin in enumerate(origins, 1):
-        others = [e for e in rows if e.origin != origin]
-        held = [e for e in rows if e.origin == origin]
+    for n, group in enumerate(groups, 1):
+        origin = ",".join(sorted(group))
+        others = [e for e in rows if e.origin not in group]
+        held = [e for e in rows if e.origin in group]
         train = [e for e in others if e.split is Split.TRAIN]
         tune = [e for e in others if e.split is Split.DEV]
         base = reader_training.fit(train, reader.Settings())
@@ -112,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if out:
                     record = {
                         "variant": name,
-                        "origin": origin,
+                        "origin": e.origin,
                         "text": e.text,
                         "lang": e.lang,
                         "want": [e.category, e.negative, e.quit_intent, e.opt_out],
@@ -123,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "thresholds": candidate.thresholds,
                     }
                     out.write(json.dumps(record) + "\n")
-        print(f"  {n}/{len(origins)} {origin}: {time.perf_counter() - started:.0f}s", flush=True)
+        print(f"  {n}/{len(groups)} {origin}: {time.perf_counter() - started:.0f}s", flush=True)
     for name, settings in variants:
         print(f"\n== {name}: {settings}")
         for lang in [k for k in ("en", "es", "all") if k in tallies[name].score]:

@@ -53,13 +53,14 @@ _EDGE = " \t\r\n\"'`.,!?;:-()[]*~\u2018\u2019\u201c\u201d"
 
 _US = r"(?:me|us|this (?:number|phone|address|email)|my (?:number|phone|cell))"
 _MESSAGES = (
-    r"(?:texts?|text messages?|messages?|msgs?|sms|surveys?|emails?|e-mails?|mails?|"
-    r"notifications?|check-?ins?|these|this|them|stuff)"
+    r"(?:(?:survey|text|check-?in) requests?|texts?|text messages?|messages?|msgs?|sms|surveys?|"
+    r"emails?|e-mails?|mails?|notifications?|check-?ins?|these|this|them|stuff|"
+    r"(?:this|that|the) (?:crap|junk|spam|garbage))"
 )
 # The same without pronouns, for requests that do not say "stop" ("I don't want these" is not).
 _NOUNS = (
-    r"(?:texts?|text messages?|messages?|msgs?|sms|surveys?|emails?|e-mails?|notifications?|"
-    r"check-?ins?)"
+    r"(?:(?:survey|text|check-?in) requests?|texts?|text messages?|messages?|msgs?|sms|surveys?|"
+    r"emails?|e-mails?|notifications?|check-?ins?)"
 )
 _PLEASE = (
     r"(?:please|pls|plz|plis|ty|now|thanks?|thank you|thx|asap|por favor|porfa|porfavor|gracias)"
@@ -73,7 +74,7 @@ _LIST_KIND = (
 )
 _OFF_LIST = (
     rf"(?:off|from|out of|of) {_SUBJECT}?\s?(?:{_LIST_KIND} )?(?:list|lists|texts?|messages?|"
-    r"surveys?|emails?|check-?ins?|system|database|program|distribution)"
+    r"surveys?|emails?|check-?ins?|system|database|program|distribution|records)"
 )
 
 # Each pattern is a whole request to stop. A match must start a clause and end one, so that
@@ -86,16 +87,16 @@ _PLAIN_OPT_OUTS = [
     rf"take (?:{_US}|my (?:name|info|details|number)) {_OFF_LIST}",
     rf"(?:don'?t|do not|never) (?:text|message|contact|email|msg|sms|survey) {_US}",
     rf"(?:don'?t|do not|never) send {_US} (?:any ?more )?{_MESSAGES}",
-    rf"(?:i )?(?:don'?t|do not) want (?:to (?:get|receive) )?(?:any ?more |any |more )?(?:of )?"
-    rf"(?:{_SUBJECT} )?(?:\w+ )?{_NOUNS}",
+    rf"(?:i )?(?:don'?t|do not) want (?:(?:to )?(?:get|receive) )?(?:any ?more |any |more )?"
+    rf"(?:of )?(?:{_SUBJECT} )?(?:\w+ )?{_NOUNS}",
     rf"no more {_MESSAGES}",
     rf"(?:i'?d|i would) (?:rather not|prefer not to|prefer to not) (?:get|receive|be sent) "
     rf"(?:any ?more )?(?:{_SUBJECT} )?(?:\w+ )?{_MESSAGES}",
     rf"unsubscribe(?: {_US})?(?: {_OFF_LIST})?",
     rf"opt (?:me )?out(?: {_OFF_LIST})?",
-    rf"(?:i )?(?:want|would like|'?d like|need) to (?:unsubscribe|opt out|be removed|stop "
+    rf"(?:i ?)?(?:want|would like|'?d like|need|wish) to (?:unsubscribe|opt out|be removed|stop "
     rf"(?:getting|receiving) {_MESSAGES})(?: {_OFF_LIST})?",
-    r"lose my number",
+    r"lose my (?:number|email|e-mail)",
     r"unsub",
     # Third round: wording held-out writers used that can mean nothing but "stop these".
     r"(?:sorry,? )?(?:(?:you|u) (?:have|got|'?ve got) )?(?:the )?wrong (?:number|#)",
@@ -119,15 +120,27 @@ _PLAIN_OPT_OUTS = [
     rf"(?:i would like to |i'?d like to |i want to |i need to )?stop (?:getting|receiving) "
     rf"(?:{_SUBJECT} )?(?:\w+ )?{_NOUNS}",
     r"(?:i )?(?:hereby )?revoke (?:my |all )?consent(?: to (?:receive|get|be sent)[\w ,-]*)?",
+    # Fifth round: formal and indirect wording from held-out writers' misses on train and dev.
+    rf"(?:cease|discontinue) (?:sending (?:{_US} )?)?(?:all |any )?(?:further )?(?:{_SUBJECT} )?"
+    rf"(?:\w+ )?{_NOUNS}",
+    r"leave me (?:off|out of) (?:these|this|them)",
+    rf"(?:stop|quit) (?:sending (?:{_US} )?)?(?:this|that|the) (?:crap|junk|spam|garbage)",
+    r"(?:stop|quit) these",
 ]
 _LEAD_IN = (
     r"(?:(?:ok|okay|hey|hi|hello|seriously|so|just|please|pls|plz|kindly|can|could|would|"
-    r"will|you|u|ya|yall|y'all|guys),?\s+)*"
+    r"will|you|u|ya|yall|y'all|guys|also|nah|nope|i'?m good|im good|i'?m all set|"
+    r"i would appreciate it if you would|i ask that you|i request that you),?\s+)*"
 )
-_TAIL = rf"(?:[ ,]+(?:anymore|any more|ever again|again|{_PLEASE}|from (?:you|now on)))*"
+# What may follow a whole request: "...though", "...to this number", "...for these surveys".
+_TAIL = (
+    rf"(?:[ ,]+(?:anymore|any more|no more|ever again|again|further|though|tho|too|bro|{_PLEASE}|"
+    r"from (?:you|now on)|(?:to|from|on|at) this (?:number|address|phone|email|e-mail|cell)|"
+    rf"(?:for|regarding|about) (?:{_SUBJECT} )?(?:\w+ )?{_NOUNS}))*"
+)
 _CLAUSE_END = r"(?=\s*(?:$|[.!?,;:]|(?:and|but|because|cause|cuz|since|i|i'm|im)\b))"
 _OPT_OUT_RE = re.compile(
-    rf"(?:^|[.!?,;:]\s*){_LEAD_IN}(?:{'|'.join(_PLAIN_OPT_OUTS)}){_TAIL}{_CLAUSE_END}",
+    rf"(?:^|[.!?,;:]\s*|\b(?:but|and|also)\s+){_LEAD_IN}(?:{'|'.join(_PLAIN_OPT_OUTS)}){_TAIL}{_CLAUSE_END}",
     re.IGNORECASE,
 )
 # A message that is only a "stop", politely or not ("please stop", "ok stop it", "stop stop"),
@@ -141,10 +154,15 @@ _BARE_STOP_RE = re.compile(
 # sending or writing: "paren de cambiarme el horario" and "me dieron de baja del turno" are not.
 _ES_SEND = r"(?:mand|envi|escrib|textear|text|contact)\w*"
 # Only these nouns, for requests that do not name a verb of sending ("no quiero esto" is not).
-_ES_NOUNS = r"(?:mensajes|textos|msjs|sms|encuestas|correos|notificaciones|texts|surveys)"
-_ES_MESSAGES = (
-    r"(?:mensajes?|textos?|msjs?|sms|encuestas?|correos?|emails?|notificaciones?|esto|estos|eso)"
+_ES_NOUNS = (
+    r"(?:mensajes de texto|mensajes|textos|msjs|sms|encuestas|correos|notificaciones|texts|surveys)"
 )
+_ES_MESSAGES = (
+    r"(?:mensajes? de texto|mensajes?|textos?|msjs?|sms|encuestas?|correos?|emails?|"
+    r"notificaciones?|esto|estos|eso)"
+)
+# A list of ours, not a roster: "la lista de mensajes", "su lista de contactos".
+_ES_LIST = rf"(?:lista|listas)(?: de (?:{_ES_NOUNS}|contactos|envios|correo))?"
 _PLAIN_OPT_OUTS_ES = [
     rf"(?:ya )?no (?:me |nos )?(?:sigan |vuelvan a )?(?:{_ES_SEND})(?: (?:mas|nada))?"
     rf"(?: {_ES_MESSAGES})?",
@@ -152,7 +170,8 @@ _PLAIN_OPT_OUTS_ES = [
     rf"(?:dejen|deja|paren|para|basta) de (?:{_ES_SEND})(?:me|nos)?(?: {_ES_MESSAGES})?",
     r"(?:sacame|saquenme|quitenme|quitame|borrenme|borrame|eliminenme|eliminame|"
     r"sacar|quitar|borrar|eliminar)(?: mi (?:numero|nombre|correo))?"
-    r" (?:de|del) (?:la|su|esta|sus|tu|esa)? ?(?:lista|sistema|base de datos|encuestas?)",
+    r" (?:de|del) (?:la|su|esta|sus|tu|esa)? ?"
+    rf"(?:{_ES_LIST}|sistema|base de datos|encuestas?)",
     r"(?:quiero |favor de |por favor )?(?:darme|denme|dame|deme|me doy) de baja"
     r"(?: (?:de|del) (?:la |las |los |esta |estas |sus )?(?:lista|mensajes?|encuestas?|sistema|"
     r"servicio))?",
@@ -179,17 +198,31 @@ _PLAIN_OPT_OUTS_ES = [
     rf"(?:esto|sus (?:{_ES_NOUNS}|listas?))",
     r"(?:borrenme|borrame)",
     r"(?:borren|eliminen|quiten|olvidense de) (?:mi|este) (?:numero|correo|cel|celular)"
-    r"(?: de (?:su|la|sus) (?:lista|listas|sistema))?",
+    rf"(?: de (?:su|la|sus) (?:{_ES_LIST}|sistema|envios))?",
     r"(?:quiero )?(?:salirme|sacarme|quitarme|borrarme) (?:de|del) (?:la |su |esta |sus )?"
     rf"(?:lista|sistema|encuestas|{_ES_NOUNS})(?: de {_ES_NOUNS})?",
-    r"revoco (?:mi )?consentimiento",
+    r"revoco (?:mi )?consentimiento(?: para recibir [\w ]+)?",
     r"baja",
+    # Fifth round: formal and indirect wording from held-out writers' misses on train and dev.
+    rf"(?:ya )?no (?:quiero|deseo) que me (?:lleguen|sigan llegando) (?:estos |estas |sus |mas )?"
+    rf"{_ES_NOUNS}",
+    rf"(?:ya )?(?:estuvo|basta) con (?:los|las|sus|estos|estas) {_ES_NOUNS}(?:,? no (?:los|las) "
+    r"quiero)?",
+    rf"me (?:quiten|saquen|borren|eliminen) de (?:la|su|sus|esta) {_ES_LIST}",
+    r"(?:se )?(?:elimine|eliminen|quite|quiten|borre|borren) mi (?:correo|numero|nombre) "
+    rf"(?:de|del) (?:la |su |sus |esta )?(?:{_ES_LIST}|envios|sistema|base de datos)"
+    rf"(?: de (?:envios|{_ES_NOUNS}))?",
+    rf"dejar de (?:{_ES_SEND})(?:me|nos)?(?: {_ES_MESSAGES})?",
 ]
 _OPT_OUT_ES_RE = re.compile(
-    r"(?:^|[.!?,;:]\s*)(?:(?:hola|oye|porfa|por favor|favor|ya|mejor|ok|bueno|me pueden|pueden),?"
-    r"\s+)*"
+    r"(?:^|[.!?,;:]\s*|\b(?:y|pero)\s+)"
+    r"(?:(?:hola|oye|porfa|por favor|favor|ya|mejor|ok|bueno|me pueden|pueden|y|pero|tambien|"
+    r"estimados|estimadas|les pido que|les solicito|solicito|solicito "
+    r"(?:amablemente )?que|les pido),?\s+)*"
     rf"(?:{'|'.join(_PLAIN_OPT_OUTS_ES)})"
-    r"(?:[ ,]+(?:por favor|porfavor|porfa|plis|pls|x favor|gracias|ya|nunca mas|mas))*"
+    r"(?:[ ,]+(?:por favor|porfavor|porfa|plis|pls|x favor|gracias|ya|nunca mas|mas|aqui|"
+    r"(?:de|desde|a|en) (?:esta|este|la|su|mi) (?:agencia|numero|telefono|cel|celular|correo|"
+    r"compania|empresa)))*"
     r"(?=\s*(?:$|[.!?,;:]|(?:y|pero|porque|pq|xq)\b))",
     re.IGNORECASE,
 )
@@ -233,7 +266,7 @@ def _clean(text: str) -> str:
 # much cheaper than the patterns.
 _HINT_RE = re.compile(
     r"stop|remov|delet|take|unsub|opt|text|messag|msg|sms|mail|contact|survey|want|no more|lose|"
-    r"rather|prefer|send|wrong|revoke|leave|enough|interested|need|check-?in"
+    r"rather|prefer|send|wrong|revoke|leave|enough|interested|need|check-?in|quit|cease|discontinu"
 )
 
 
@@ -267,17 +300,52 @@ def language_of_keyword(text: str) -> str | None:
     return "es" if _fold(word) in SPANISH_WORDS else None
 
 
+# An email's greeting line and sign-off are not the request: "Hello,\n\nEND\n\nThanks" carries
+# END, and "STOP\n\nSent from my iPhone" STOP, as they would without them.
+_GREETING = re.compile(
+    r"\A\s*(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|greetings|"
+    r"to whom it may concern|hola|buen[oa]s(?: dias| días| tardes| noches)?|estimad[oa]s?)\b"
+    r"[^\n]{0,40}\n",
+    re.IGNORECASE,
+)
+_SIGN_OFF = re.compile(
+    r"^[ \t]*(?:--+|sent (?:from|with|using|via)\b|get outlook\b|enviado (?:desde|con)\b|"
+    r"(?:best|regards|kind regards|best regards|thanks|thank you|thx|cheers|sincerely|"
+    r"respectfully|yours|saludos|gracias|atentamente|cordialmente|un saludo)\b[^\n]{0,30}$)",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def _email_body(text: str) -> str | None:
+    """The lines between an email's greeting and its sign-off, when it has either."""
+    if "\n" not in text.strip():
+        return None
+    body = _GREETING.sub("", text, count=1)
+    sign_off = _SIGN_OFF.search(body)
+    if sign_off and body[: sign_off.start()].strip():
+        body = body[: sign_off.start()]
+    body = body.strip()
+    return body if body and body != text.strip() else None
+
+
+def _plain_opt_out(text: str) -> bool:
+    cleaned = _clean(text)
+    if _HINT_RE.search(cleaned) and (
+        _BARE_STOP_RE.fullmatch(cleaned) or _OPT_OUT_RE.search(cleaned)
+    ):
+        return True
+    folded = _fold(cleaned)
+    return bool(_ES_HINT_RE.search(folded) and _OPT_OUT_ES_RE.search(folded))
+
+
 def classify(text: str) -> Keyword | None:
     """The consent instruction a message carries, if any."""
     keyword = carrier_keyword(text)
     if keyword is not None:
         return keyword
-    cleaned = _clean(text)
-    if _HINT_RE.search(cleaned) and (
-        _BARE_STOP_RE.fullmatch(cleaned) or _OPT_OUT_RE.search(cleaned)
-    ):
+    if _plain_opt_out(text):
         return Keyword.OPT_OUT
-    folded = _fold(cleaned)
-    if _ES_HINT_RE.search(folded) and _OPT_OUT_ES_RE.search(folded):
+    body = _email_body(text)
+    if body is not None and (carrier_keyword(body) is Keyword.OPT_OUT or _plain_opt_out(body)):
         return Keyword.OPT_OUT
     return None
