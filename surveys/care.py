@@ -22,8 +22,8 @@ for :data:`ALERT_COOLDOWN`, so Care is not handed back what it just closed; urge
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -50,6 +50,19 @@ NO_COOLDOWN = frozenset({AlertKind.QUIT_INTENT})
 AlertKey = tuple[int | None, str | None, str]
 
 
+class StoredNegative(NamedTuple):
+    """A stored negative reply, as the client hot-spot reads it: the columns, not the ORM
+    object (a batch reads thousands of them)."""
+
+    id: int
+    contractor_id: int | None
+    created_at: datetime
+    negative: bool
+
+
+Negative = Response | StoredNegative
+
+
 def alert_key(contractor_id: int | None, client: str | None, kind: str) -> AlertKey:
     return (contractor_id, None if contractor_id is not None else client, kind)
 
@@ -65,8 +78,11 @@ def baseline_drop(share: float, previous: Sequence[float]) -> float | None:
 
 
 def link_replies(items: list[Response], responses: Iterable[Response]) -> None:
+    # By identity, in a set: `in` on the list compared each reply with every one listed.
+    listed = {id(r) for r in items}
     for response in responses:
-        if response not in items:
+        if id(response) not in listed:
+            listed.add(id(response))
             items.append(response)
 
 
@@ -106,7 +122,7 @@ def raise_alert(
     *,
     contractor_id: int | None,
     client: str | None,
-    responses: Iterable[Response] = (),
+    responses: Iterable[Negative] = (),
     evidence: dict[str, Any] | None = None,
     memory: Memory | None = None,
     current: bool = False,
@@ -148,9 +164,11 @@ def raise_alert(
         # A new dict: the JSON column only notices assignment, not mutation in place.
         alert.evidence = {**alert.evidence, **(evidence or {}), "reasons": reasons}
         alert.updated_at = now()
-    link_replies(alert.responses, responses)
     if memory is not None:
+        memory.links.add(session, alert, responses)
         memory.alerts[key] = alert
+    else:  # without a batch's memory, every reply is a Response
+        link_replies(alert.responses, [r for r in responses if isinstance(r, Response)])
     return alert
 
 
@@ -227,7 +245,7 @@ def _client_hotspot(
 ) -> Alert | None:
     since = response.created_at - HOTSPOT_WINDOW
     remembered = memory.client_negatives(client, response) if memory is not None else None
-    negatives = (
+    negatives: list[Negative] = (
         remembered
         if remembered is not None
         else list(
@@ -244,7 +262,7 @@ def _client_hotspot(
             )
         )
     )
-    if response not in negatives:
+    if not any(r is response for r in negatives):  # a reply in pieces is triaged twice
         negatives.append(response)
     contractors = {r.contractor_id for r in negatives}
     if len(contractors) < HOTSPOT_CONTRACTORS:

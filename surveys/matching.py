@@ -15,13 +15,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Table, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.clock import now
+from outreach.delivery.statuses import ranked_below
 from outreach.models import Channel, Contractor, Direction, Invitation, InvitationStatus, Message
 from surveys import must_catch, rules
 from surveys.answers import earlier_texts
@@ -103,8 +105,11 @@ class Batch:
     texts: dict[int, list[tuple[datetime, int, Response | int]]] = field(default_factory=dict)
     # reply -> the bodies of this batch's texts that it holds, in order
     bodies: dict[Response, list[str]] = field(default_factory=dict)
-    # messages read, and the reply each went into: linked once the replies have ids
-    read_into: list[tuple[Message, Response]] = field(default_factory=list)
+    # messages read, their senders and the reply each went into: linked once the replies
+    # have ids
+    read_into: list[tuple[Message, int | None, Response]] = field(default_factory=list)
+    # invitation -> when its answer came, for those this batch answered
+    answered: dict[Invitation, datetime] = field(default_factory=dict)
     memory: Memory = field(default_factory=Memory)
     # analyses made before the write transaction (surveys.reading_ahead), if any
     ahead: Ahead | None = None
@@ -208,7 +213,7 @@ class Batch:
         return stored + self.bodies.get(response, [])
 
     def read(self, contractor_id: int | None, message: Message, response: Response) -> None:
-        self.read_into.append((message, response))
+        self.read_into.append((message, contractor_id, response))
         if contractor_id is not None:
             self.conversing.add(contractor_id)
         self.bodies.setdefault(response, []).append(message.body)
@@ -217,15 +222,83 @@ class Batch:
                 (message.created_at, message.id, response)
             )
 
+    def answer(self, invitation: Invitation, at: datetime) -> None:
+        """``invitation`` was answered at ``at``: moved once the batch is read (the first
+        answer's time wins)."""
+        self.answered.setdefault(invitation, at)
+
     def finish(self, session: Session) -> None:
-        """Link each message read to its reply: one flush for the batch gives them their ids.
-        Then the batch's client hot-spots, which wait for what other readers commit."""
+        """Write what the batch read as plain rows, a statement per kind for the whole batch:
+        one flush gives the replies (and their tickets and alerts) their ids; then the batch's
+        client hot-spots, which wait for what other readers commit; then the links of replies
+        to tickets and alerts, of messages to replies, and the invitations answered."""
         session.flush()
         raise_hotspots(session, self.memory)
-        for message, response in self.read_into:
-            message.response_id = response.id
-            message.invitation_id = response.invitation_id
+        session.flush()  # a hot-spot alert opened just now needs its id for its links
+        self.memory.links.write(session)
+        self._link_messages(session)
+        self._move_invitations(session)
+
+    def _link_messages(self, session: Session) -> None:
+        if not self.read_into:
+            return
+        table = cast(Table, Message.__table__)
+        rows = []
+        for message, contractor_id, response in self.read_into:
+            values = {
+                "contractor_id": contractor_id or message.contractor_id,
+                "response_id": response.id,
+                "invitation_id": response.invitation_id,
+            }
+            # As written, without marking the message changed: the session sees what the
+            # UPDATE below writes, and does not write it again one row at a time.
+            for name, value in values.items():
+                set_committed_value(message, name, value)
+            rows.append({"message": message.id, **{f"new_{k}": v for k, v in values.items()}})
+        session.execute(
+            table.update()
+            .where(table.c.id == bindparam("message"))
+            .values({name: bindparam(f"new_{name}") for name in values}),
+            rows,
+        )
         self.read_into.clear()
+
+    def _move_invitations(self, session: Session) -> None:
+        """Answered, by one compare-and-set UPDATE for the batch: an invitation already past
+        answered (opted out, say) keeps its status."""
+        if not self.answered:
+            return
+        table = cast(Table, Invitation.__table__)
+        moved_at = now()
+        rows = []
+        for invitation, at in self.answered.items():
+            if invitation.status not in ranked_below(InvitationStatus.ANSWERED):
+                continue
+            rows.append({"invitation": invitation.id, "at": at})
+            set_committed_value(invitation, "status", InvitationStatus.ANSWERED)
+            set_committed_value(invitation, "status_changed_at", moved_at)
+            set_committed_value(invitation, "answered_at", at)
+        if rows:
+            session.execute(
+                table.update()
+                .where(
+                    table.c.id == bindparam("invitation"),
+                    # One bound value each: executemany takes no expanding IN.
+                    or_(
+                        *(
+                            table.c.status == bindparam(f"below_{n}", status)
+                            for n, status in enumerate(ranked_below(InvitationStatus.ANSWERED))
+                        )
+                    ),
+                )
+                .values(
+                    status=InvitationStatus.ANSWERED.value,
+                    status_changed_at=moved_at,
+                    answered_at=bindparam("at"),
+                ),
+                rows,
+            )
+        self.answered.clear()
 
 
 @dataclass

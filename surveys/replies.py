@@ -18,8 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outreach import consent
-from outreach.delivery import advance_invitation
-from outreach.models import Channel, Contractor, InvitationStatus, Message
+from outreach.models import Channel, Contractor, Message
 from surveys import conversations, language, triage
 from surveys.analysis import Analysis
 from surveys.answers import MAX_REPLY_CHARS, analyze_answer, message_text
@@ -80,8 +79,6 @@ def _read(session: Session, message: Message, batch: Batch) -> Response:
     else:
         match = match_sms(session, message, batch)
     contractor = match.contractor
-    if contractor is not None:
-        message.contractor_id = contractor.id
     return conversations.continue_or_answer(
         session,
         contractor.id if contractor and contractor.id in batch.conversing else None,
@@ -132,9 +129,8 @@ def _read_into(
     if contractor is not None:
         _learn_language(contractor, text)
     batch.read(contractor.id if contractor else None, message, response)
-    invitation = response.invitation
-    if invitation is not None and advance_invitation(invitation, InvitationStatus.ANSWERED):
-        invitation.answered_at = message.created_at
+    if response.invitation is not None:
+        batch.answer(response.invitation, message.created_at)
     if analysis.opt_out and message.channel == Channel.EMAIL:
         _opt_out_email(session, message, contractor)
     elif analysis.opt_out and message.channel == Channel.SMS:

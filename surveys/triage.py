@@ -64,9 +64,16 @@ def open_ticket(
             summary=response.text[:280],
         )
         session.add(ticket)
+        if memory is not None:
+            memory.links.add(session, ticket, [response])
+    elif memory is not None:
+        if not memory.links.has(session, ticket, response):
+            ticket.updated_at = now()  # a new report is news to whoever works the ticket
+            memory.links.add(session, ticket, [response])
     elif response not in ticket.responses:
-        ticket.updated_at = now()  # a new report is news to whoever works the ticket
-    link_replies(ticket.responses, [response])
+        ticket.updated_at = now()
+    if memory is None:
+        link_replies(ticket.responses, [response])
     if memory is not None and response.contractor_id is not None:
         memory.tickets[key] = ticket
     return ticket

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, load_only, selectinload
+from sqlalchemy.orm import Session, load_only
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.clock import now
@@ -18,20 +19,25 @@ from surveys.care import (
     HOTSPOT_WINDOW,
     NO_COOLDOWN,
     AlertKey,
+    Negative,
+    StoredNegative,
     alert_key,
 )
+from surveys.links import Links
 from surveys.models import OPEN_WORK, Alert, Response, Ticket
 
-# What triage reads of replies other than the batch's own: when they were, whose, their rating
-# and whether negative. Linking a reply to a ticket or alert needs only its identity. Loading
-# whole replies decoded every reply's JSON flags and probabilities: a client's hot-spot window
-# and an alert's evidence run to thousands of replies, most of a batch's time.
-_TRIAGE_COLUMNS = load_only(
-    Response.id, Response.contractor_id, Response.created_at, Response.rating, Response.negative
+_RATING_COLUMNS = load_only(
+    Response.id,
+    Response.contractor_id,
+    Response.created_at,
+    Response.rating,
+    Response.scale_max,
+    Response.negative,
 )
+_R = TypeVar("_R", Response, Negative)
 
 
-def _in_order(responses: list[Response]) -> list[Response]:
+def _in_order(responses: list[_R]) -> list[_R]:
     """Oldest first, as by (created_at, id); replies of this batch not yet flushed have no id
     but will get ids in the order they were made, after every stored one."""
     return sorted(responses, key=lambda r: (r.created_at, r.id is None, r.id or 0))
@@ -49,7 +55,9 @@ class Memory:
     # contractor id -> their newest stored rated replies (BASELINE_RATINGS + 1 at most)
     rated_loaded: dict[int, list[Response]] = field(default_factory=dict)
     # client -> negative replies since the hot-spot window of the batch's earliest reply
-    negatives: dict[str, list[Response]] = field(default_factory=dict)
+    negatives: dict[str, list[Negative]] = field(default_factory=dict)
+    # the identities of the replies in ``negatives``: a batch asks for each of its own
+    listed: set[int] = field(default_factory=set)
     since: datetime | None = None
     # (contractor id, client, kind) -> the open alert of that kind, None when there is none;
     # for the contractors (client alerts: the clients) in ``scopes``, a missing key is None
@@ -64,6 +72,8 @@ class Memory:
     # negative replies whose client hot-spot is looked at once the batch is read, in reading
     # order, with their clients (see surveys.care.raise_hotspots)
     hotspots_due: list[tuple[Response, str]] = field(default_factory=list)
+    # which replies the tickets and alerts above list, and those the batch adds
+    links: Links = field(default_factory=Links)
 
     @classmethod
     def load(cls, session: Session, contractor_ids: Iterable[int], earliest: datetime) -> Memory:
@@ -87,6 +97,8 @@ class Memory:
         for response in session.scalars(
             select(Response)
             .join(newest, newest.c.id == Response.id)
+            # The columns the rating rules read: whole replies decoded each one's JSON.
+            .options(_RATING_COLUMNS)
             .where(newest.c.n <= BASELINE_RATINGS + 1)
             .order_by(Response.created_at.desc(), Response.id.desc())
         ):
@@ -108,20 +120,27 @@ class Memory:
         clients = set(clients)
         if not clients or self.since is None:
             return
-        own = set(leave_out)
+        own = {r.id for r in leave_out}
         self.negatives.update({client: [] for client in clients})
-        for client, response in session.execute(
-            select(Contractor.client, Response)
+        for client, reply_id, contractor_id, created_at, negative in session.execute(
+            select(
+                Contractor.client,
+                Response.id,
+                Response.contractor_id,
+                Response.created_at,
+                Response.negative,
+            )
             .join(Contractor, Contractor.id == Response.contractor_id)
             .where(
                 Contractor.client.in_(clients),
                 Response.negative.is_(True),
                 Response.created_at >= self.since,
             )
-            .options(_TRIAGE_COLUMNS)
         ):
-            if response not in own:
-                self.negatives[client].append(response)
+            stored = StoredNegative(reply_id, contractor_id, created_at, negative)
+            if stored.id not in own:
+                self.negatives[client].append(stored)
+                self.listed.add(id(stored))
         for key in [k for k in self.alerts if k[0] is None and k[1] in clients]:
             del self.alerts[key]
         self.cooling -= {k for k in self.cooling if k[0] is None and k[1] in clients}
@@ -130,32 +149,37 @@ class Memory:
 
     def _load_work(self, session: Session, ids: set[int]) -> None:
         """The open tickets and alerts, and the alerts cooling down, of these contractors."""
-        for ticket in session.scalars(
-            select(Ticket)
-            .where(Ticket.contractor_id.in_(ids), Ticket.status.in_(OPEN_WORK))
-            # Their replies too, in one query: linking a reply to a ticket or alert reads its
-            # list, and one lazy load (and autoflush) per alert was most of a batch's time.
-            .options(selectinload(Ticket.responses).options(_TRIAGE_COLUMNS))
-            .order_by(Ticket.id.desc())  # the oldest last: it is the one a report joins
-        ):
+        tickets = list(
+            session.scalars(
+                select(Ticket)
+                .where(Ticket.contractor_id.in_(ids), Ticket.status.in_(OPEN_WORK))
+                .order_by(Ticket.id.desc())  # the oldest last: it is the one a report joins
+            )
+        )
+        for ticket in tickets:
             self.tickets[(ticket.contractor_id or 0, ticket.category)] = ticket
+        # Which replies they list, as ids: linking a reply asks, and one lazy load (and
+        # autoflush) per ticket was most of a batch's time.
+        self.links.load(session, tickets)
         self.ticketed |= ids
         self._load_alerts(session, Alert.contractor_id.in_(ids))
         self.scopes |= {(i, None) for i in ids}
 
     def _load_alerts(self, session: Session, scope: ColumnElement[bool]) -> None:
         closed_at = func.coalesce(Alert.resolved_at, Alert.updated_at)
+        open_ = []
         for alert in session.scalars(
             select(Alert)
             .where(scope, Alert.status.in_(OPEN_WORK) | (closed_at >= now() - ALERT_COOLDOWN))
-            .options(selectinload(Alert.responses).options(_TRIAGE_COLUMNS))
             .order_by(Alert.id.desc())
         ):
             key = alert_key(alert.contractor_id, alert.client, alert.kind)
             if alert.status in OPEN_WORK:
                 self.alerts[key] = alert
+                open_.append(alert)
             elif alert.kind not in NO_COOLDOWN:
                 self.cooling.add(key)
+        self.links.load(session, open_)
 
     def open_alert(self, key: AlertKey) -> tuple[bool, Alert | None]:
         """(whether the memory knows, the open alert for ``key`` if any)."""
@@ -189,7 +213,7 @@ class Memory:
         ]
         return _in_order(before)[::-1][:BASELINE_RATINGS]
 
-    def client_negatives(self, client: str, response: Response) -> list[Response] | None:
+    def client_negatives(self, client: str, response: Response) -> list[Negative] | None:
         """Negative replies at ``client`` in the hot-spot window up to this one, oldest first;
         None when the memory cannot tell."""
         known = self.negatives.get(client)
@@ -212,5 +236,6 @@ class Memory:
 
     def triaged_negative(self, response: Response, client: str) -> None:
         negatives = self.negatives.get(client)
-        if negatives is not None and response.negative and response not in negatives:
+        if negatives is not None and response.negative and id(response) not in self.listed:
             negatives.append(response)
+            self.listed.add(id(response))

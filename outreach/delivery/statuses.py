@@ -81,6 +81,11 @@ def _ranked_below(ranks: Mapping[str, int], status: str) -> list[str]:
     return [name for name, rank in ranks.items() if rank < ranks[status]]
 
 
+def ranked_below(status: InvitationStatus) -> list[str]:
+    """The invitation statuses that may move forward to ``status``."""
+    return _ranked_below(_INVITATION_RANK, status)
+
+
 def advance_message_row(
     session: Session, message_id: int, status: str, error_code: str | None = None
 ) -> bool:
