@@ -32,7 +32,9 @@ def _event(**fields: object) -> dict[str, object]:
 def _seen() -> tuple[int, list[str]]:
     with db.session() as session:
         events = session.scalar(select(func.count()).select_from(ProviderEvent)) or 0
-        opted_out = [c.address for c in session.scalars(select(Consent)) if c.opted_out]
+        opted_out = [
+            c.address for c in session.scalars(select(Consent).order_by(Consent.id)) if c.opted_out
+        ]
         return events, opted_out
 
 

@@ -42,7 +42,10 @@ def _state() -> tuple[str, str, int, list[tuple[str, str | None, bool]]]:
         invitation = session.scalars(select(Invitation).order_by(Invitation.id)).first()
         message = session.scalars(select(Message)).one()
         seen = session.scalar(select(func.count()).select_from(ProviderEvent)) or 0
-        consents = [(c.address, c.source, c.opted_out) for c in session.scalars(select(Consent))]
+        consents = [
+            (c.address, c.source, c.opted_out)
+            for c in session.scalars(select(Consent).order_by(Consent.id))
+        ]
         assert invitation is not None
         return invitation.status, message.status, seen, consents
 
