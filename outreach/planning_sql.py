@@ -10,14 +10,8 @@ with the roster.
 
 One statement covers PLAN_CHUNK contractor ids, not the whole roster: PostgreSQL queues each
 inserted row's foreign-key checks until its statement ends, so one statement for a million
-contractors held two million queued checks in the server. On SQLite, and whenever the caller's
-transaction has written anything, the chunks stay in the caller's transaction. On PostgreSQL a
-roster of several chunks is otherwise planned by PLANNERS connections side by side, each taking
-every PLANNERS-th chunk in one transaction of its own: the server runs an INSERT on one core,
-and planning a million contractors on one connection left the other core idle. Their commits do
-not wait for the caller's; that is safe because planning is idempotent (a tick that fails later
-leaves invitations the next tick would plan anyway), and it is only done when the caller has
-written nothing, so no row it has not committed can be missed or locked against a planner.
+contractors held two million queued checks in the server. The chunks stay in the caller's
+transaction (the tick commits once, as before).
 
 On PostgreSQL a reply token starts with the server clock in microseconds (14 hex digits) and
 ends in 64 random bits (16 hex digits). Wholly random tokens landed all over their unique
@@ -33,12 +27,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
-from functools import partial
-from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from outreach.models import InvitationStatus
@@ -62,9 +53,6 @@ _DUE = """
 
 # A chunk of contractors is their ids after :after up to :upto (the primary key's range).
 PLAN_CHUNK = 50_000
-# PostgreSQL connections planning side by side: one per core of the machine this was measured
-# on (2); more would only queue behind each other for the same cores and WAL.
-PLANNERS = 2
 
 # Only the planning key may conflict: a clash on a reply token must fail loudly rather than
 # silently drop that contractor's invitation.
@@ -140,7 +128,7 @@ def plan_cadences(
     if first is None:
         return 0
     dialect = session.get_bind().dialect.name
-    chunks: list[dict[str, Any]] = []
+    created = 0
     for survey_id, onboarding, last, every in cadences:
         params: dict[str, object] = {
             "survey_id": survey_id,
@@ -149,6 +137,7 @@ def plan_cadences(
             "last": last,
         }
         if dialect == "postgresql":
+            statement = _POSTGRESQL
             params |= {
                 "zones": [t[0] for t in triples],
                 "days": [t[1] for t in triples],
@@ -157,6 +146,7 @@ def plan_cadences(
                 "created_at": current,
             }
         elif dialect == "sqlite":
+            statement = _SQLITE
             params |= {
                 "days": json.dumps([[z, d.isoformat(), _sqlite_time(e)] for z, d, e in triples]),
                 "onboarding": json.dumps(sorted(onboarding)),
@@ -164,29 +154,8 @@ def plan_cadences(
             }
         else:
             raise NotImplementedError(f"no SQL planning for {dialect}")
-        chunks += [
-            params | {"after": after, "upto": after + PLAN_CHUNK}
-            for after in range(first - 1, last_id, PLAN_CHUNK)
-        ]
-    statement = _POSTGRESQL if dialect == "postgresql" else _SQLITE
-    if dialect == "postgresql" and len(chunks) > 1 and not _has_written(session):
-        engine = session.get_bind()
-        assert isinstance(engine, Engine)
-        shares = [chunks[n::PLANNERS] for n in range(PLANNERS)]
-        with ThreadPoolExecutor(PLANNERS, thread_name_prefix="planner") as pool:
-            return sum(pool.map(partial(_plan_share, engine, statement), shares))
-    created = 0
-    for chunk in chunks:
-        created += int(session.execute(text(statement), chunk).rowcount)  # type: ignore[attr-defined]
+        for after in range(first - 1, last_id, PLAN_CHUNK):
+            chunk = params | {"after": after, "upto": after + PLAN_CHUNK}
+            result = session.execute(text(statement), chunk)
+            created += int(result.rowcount)  # type: ignore[attr-defined]
     return created
-
-
-def _has_written(session: Session) -> bool:
-    """Has the caller's PostgreSQL transaction written anything (been given a transaction id)?"""
-    return session.scalar(text("SELECT pg_current_xact_id_if_assigned()")) is not None
-
-
-def _plan_share(engine: Engine, statement: str, chunks: list[dict[str, Any]]) -> int:
-    """One planner: its chunks, one statement each, in one transaction on its own connection."""
-    with engine.begin() as connection:
-        return sum(connection.execute(text(statement), chunk).rowcount for chunk in chunks)

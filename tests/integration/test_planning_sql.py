@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from outreach import planning_sql
@@ -83,8 +83,7 @@ def _plan_days(session: Session, clock: FrozenClock, *, in_sql: bool) -> list[in
 
 def _assert_tokens(session: Session) -> None:
     """Unique; 16 random hex digits, after (on PostgreSQL) a 14-digit clock prefix that never
-    goes down in the order one transaction planned the invitations, so the token index grows at
-    one end (planners side by side each append at it: xmin tells their rows apart)."""
+    goes down in the order the invitations were planned, so the token index grows at one end."""
     tokens = session.scalars(select(Invitation.reply_token).order_by(Invitation.id)).all()
     assert len(set(tokens)) == len(tokens)
     assert all(int(token, 16) >= 0 and token == token.lower() for token in tokens)
@@ -92,12 +91,8 @@ def _assert_tokens(session: Session) -> None:
         assert {len(token) for token in tokens} == {16}
         return
     assert {len(token) for token in tokens} == {30}
-    by_planner: dict[str, list[str]] = {}
-    for planner, token in session.execute(
-        text("SELECT CAST(xmin AS text), reply_token FROM invitations ORDER BY id")
-    ):
-        by_planner.setdefault(planner, []).append(token[:14])
-    assert all(prefixes == sorted(prefixes) for prefixes in by_planner.values())
+    prefixes = [token[:14] for token in tokens]
+    assert prefixes == sorted(prefixes)
     assert len({token[14:] for token in tokens}) == len(tokens)
 
 
@@ -127,46 +122,3 @@ def test_plan_invitations_in_sql_plans_the_same_invitations_as_python_and_nothin
     assert _plan_days(session, clock, in_sql=True) == [0] * 8
     assert _plan_days(session, clock, in_sql=False) == [0] * 8
     assert _planned(session) == by_sql
-
-
-def _count(session: Session, **where: object) -> int:
-    return int(session.scalar(select(func.count()).select_from(Invitation).filter_by(**where)) or 0)
-
-
-def test_plan_invitations_of_several_chunks_before_any_write_plans_side_by_side_on_postgresql(
-    session: Session, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """PostgreSQL: the planners commit their own transactions, each holding its share of the
-    chunks (the caller giving up afterwards keeps them: planning again would make the same).
-    SQLite: everything stays in the caller's one transaction."""
-    monkeypatch.setattr(planning_sql, "PLAN_CHUNK", 10)
-    make_survey(session, onboarding_days=[3, 14, 30, 45], pulse_every_days=30)
-    _roster(session)
-    clock.set(datetime(2026, 3, 1, 15, 30, tzinfo=UTC))
-    created = plan_invitations(session)
-    session.rollback()
-    assert created > 20  # more than two chunks' worth of contractors are due
-    if session.get_bind().dialect.name == "postgresql":
-        assert _count(session) == created
-        planners = session.scalars(text("SELECT DISTINCT CAST(xmin AS text) FROM invitations"))
-        assert len(planners.all()) == planning_sql.PLANNERS
-    else:
-        assert _count(session) == 0
-
-
-def test_plan_invitations_after_the_caller_wrote_plans_in_the_callers_transaction(
-    session: Session, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A contractor added in the caller's uncommitted transaction is planned (a planner on
-    another connection could not see it), and the caller's rollback undoes the plan."""
-    monkeypatch.setattr(planning_sql, "PLAN_CHUNK", 10)
-    make_survey(session, onboarding_days=[3, 14, 30, 45], pulse_every_days=30)
-    _roster(session)
-    clock.set(datetime(2026, 3, 1, 15, 30, tzinfo=UTC))
-    newcomer = make_contractor(session, start_date=FIRST_DAY - timedelta(days=3))
-    session.flush()
-    created = plan_invitations(session)
-    assert created > 20
-    assert _count(session, contractor_id=newcomer.id) == 1
-    session.rollback()
-    assert _count(session) == 0
