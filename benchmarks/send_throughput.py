@@ -15,7 +15,8 @@ dispatcher (the tick's own call) until every invitation is ``sent``.
 - "bare SDK": the same number of messages sent by one process in a loop through the twilio
   SDK, with no database: what the provider call alone costs.
 - "per send": SQL statements and commits per invitation sent, counted by SQLAlchemy engine
-  events while one dispatcher in this process sends 200 invitations unpaced.
+  events while one dispatcher in this process sends 200 invitations unpaced, and the
+  milliseconds a send took there, in all and of this process's CPU (the sandbox's too).
 
     .venv/bin/python benchmarks/send_throughput.py [--invitations 1000] [--database-url URL]
         [--parts statements unpaced paced] [--rate 20]
@@ -33,6 +34,7 @@ import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -56,9 +58,20 @@ UNPACED = 100_000.0  # segments per second: never the limit here
 PARTS = ("statements", "unpaced", "paced")
 
 
+# Places whose clocks are far enough apart that one of them is inside the hard 08:00-20:00
+# window at any hour: contractors in UTC could be sent nothing from 20:00 UTC on.
+PLACES = ("UTC", "America/New_York", "America/Los_Angeles", "Pacific/Honolulu", "Asia/Tokyo")
+
+
+def _open_place(at: datetime) -> str:
+    """A place where it is now between 09:00 and 19:00, well inside the window for a run."""
+    return next(p for p in PLACES if 9 <= at.astimezone(ZoneInfo(p)).hour < 19)
+
+
 def _seed(count: int) -> None:
     """``count`` contractors, each with one invitation that may go now (an all-day window)."""
     at = datetime.now(UTC)
+    place = _open_place(at)
     with db.session() as session:
         survey = Survey(
             key="pulse",
@@ -82,7 +95,7 @@ def _seed(count: int) -> None:
                     "name": f"Contractor {n}",
                     "phone": f"+1415{n:07d}",
                     "email": f"c{n}@example.com",
-                    "timezone": "UTC",
+                    "timezone": place,
                     "channel": "sms",
                     "start_date": date(2026, 1, 5),
                     "client": f"Client {n % 50}",
@@ -224,9 +237,12 @@ def _round(
     return elapsed, [(m["arrived_at"], m["num_segments"]) for m in sms]
 
 
-def _statements_per_send(url: str, sandbox: Sandbox, count: int) -> tuple[float, float]:
+def _statements_per_send(
+    url: str, sandbox: Sandbox, count: int
+) -> tuple[float, float, float, float]:
     """SQL statements and commits per invitation sent, counted by SQLAlchemy events on the
-    engine while one dispatcher (in this process, unpaced) sends ``count`` invitations."""
+    engine while one dispatcher (in this process, unpaced) sends ``count`` invitations, and the
+    seconds a send took there, in all and of this process's CPU (the sandbox's included)."""
     _fresh(url, sandbox, count)
     config.activate(
         Settings.from_env(
@@ -248,9 +264,11 @@ def _statements_per_send(url: str, sandbox: Sandbox, count: int) -> tuple[float,
 
     event.listen(db.engine, "before_cursor_execute", statement)
     event.listen(db.engine, "commit", commit)
+    started, cpu = time.perf_counter(), time.process_time()
     try:
         while dispatcher.send_batch():
             pass
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     finally:
         event.remove(db.engine, "before_cursor_execute", statement)
         event.remove(db.engine, "commit", commit)
@@ -258,7 +276,7 @@ def _statements_per_send(url: str, sandbox: Sandbox, count: int) -> tuple[float,
     if sent != count:
         raise SystemExit(f"the sandbox took {sent} texts for {count} invitations")
     sandbox.reset()
-    return counted["statements"] / count, counted["commits"] / count
+    return counted["statements"] / count, counted["commits"] / count, elapsed / count, cpu / count
 
 
 def _bare_sdk(sandbox: Sandbox, count: int) -> float:
@@ -309,8 +327,14 @@ def main() -> int:
             return args.database_url or f"sqlite:///{tmp}/{name}.sqlite3"
 
         if "statements" in args.parts:
-            statements, commits = _statements_per_send(url("statements"), sandbox, 200)
-            print(f"per send: {statements:.1f} SQL statements, {commits:.1f} commits")
+            statements, commits, seconds, cpu = _statements_per_send(
+                url("statements"), sandbox, 200
+            )
+            print(
+                f"per send: {statements:.1f} SQL statements, {commits:.1f} commits, "
+                f"{seconds * 1000:.1f} ms, {cpu * 1000:.1f} ms of CPU here "
+                "(one dispatcher and the sandbox in this process, unpaced)"
+            )
         bare = _bare_sdk(sandbox, args.invitations)
         print(f"bare twilio SDK calls, one process:     {bare:8.1f}/s")
         unpaced: dict[int, float] = {}

@@ -375,3 +375,16 @@ def insert_rows_ignoring_duplicates(
     )
     session.execute(text(f"TRUNCATE {scratch}"))
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def commit_unflushed(session: Session) -> None:
+    """Commit without waiting for the disk, for a transaction whose loss a later step repairs.
+
+    On PostgreSQL the commit returns before its WAL is flushed; the next commit that does wait
+    (any later one on the server) flushes it too, so only a crash of the database server in
+    between loses it, never a crash of this process. SQLite commits in WAL mode with
+    ``synchronous=NORMAL`` already leave the flush to the checkpoint: nothing to change there.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    session.commit()

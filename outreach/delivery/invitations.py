@@ -5,6 +5,13 @@ The crash window: a worker killed after the claim leaves the invitation ``sendin
 SEND_RECOVERY_SECONDS :func:`outreach.recovery.recover_lost_sends` settles it on evidence. A
 reminder is at most once: its count is claimed before the send and never given back once the
 provider may have seen it.
+
+Two commits a send wait for the disk, not three: the claim is committed with the message row
+(both must be durable before the provider is called, neither before that), and the
+provider's answer is committed without waiting for its flush (:func:`core.db.commit_unflushed`),
+so it becomes durable with the next send's claim. A database crash that loses an answer
+leaves the invitation ``sending`` with its message row: exactly what a worker killed during
+the call leaves, and recovery settles it on the provider's record, never by sending again.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from sqlalchemy.orm import Session, joinedload
 from core import config
 from core.clock import now
 from core.config import Settings
+from core.db import commit_unflushed
 from outreach import consent, consent_log, contact_rules, templates
 from outreach.channels import Channel, OutboundMessage
 from outreach.consent import Reach
@@ -87,12 +95,14 @@ def render(template: str, contractor: Contractor, survey: Survey) -> str:
 
 
 def _claim(session: Session, invitation_id: int) -> bool:
+    """Compare-and-set ``scheduled -> sending``, left for the message row's commit (or the
+    commit of whatever else ends this attempt) to make durable: one flush for both. Until
+    then the row is locked, so a second dispatcher's claim waits and then finds it taken."""
     result = session.execute(
         update(Invitation)
         .where(Invitation.id == invitation_id, Invitation.status == InvitationStatus.SCHEDULED)
         .values(status=InvitationStatus.SENDING, status_changed_at=now())
     )
-    session.commit()
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
@@ -107,7 +117,6 @@ def _claim_reminder(session: Session, invitation_id: int) -> bool:
         )
         .values(reminder_count=Invitation.reminder_count + 1)
     )
-    session.commit()
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
@@ -181,6 +190,7 @@ def send_invitation(
     ``channels`` are the provider channels by name ("sms", "email").
     """
     if not _claim(session, invitation_id):
+        session.commit()  # ends the UPDATE that matched nothing (SQLite holds its write lock)
         invitation = session.get(Invitation, invitation_id)
         return invitation.status if invitation else "missing"
     invitation = _claimed(session, invitation_id)
@@ -200,10 +210,12 @@ def send_reminder(
     even one not yet read), an expiry, a failed delivery or an opt-out.
     """
     if not _claim_reminder(session, invitation_id):
+        session.commit()
         return False
     invitation = _claimed(session, invitation_id)
     if replied_since(session, invitation.contractor, invitation.sent_at):
-        return False  # the claim stays: this invitation needs no reminder, now or later
+        session.commit()  # the claim stays: this invitation needs no reminder, now or later
+        return False
     _status, sent = _deliver(session, invitation, channels, reminder=True, **route)
     return sent
 
@@ -241,8 +253,6 @@ def _deliver(
             paused = pacer.paused_for(senders[channel_name])
             if paused:  # SendGrid said 429: not before its reset
                 return _give_back(session, invitation, reminder=reminder, wait=paused), False
-        if heartbeat is not None:
-            heartbeat()
         message, outbound = _message_for(
             session,
             invitation,
@@ -253,6 +263,8 @@ def _deliver(
             links,
             reminder,
         )
+        if heartbeat is not None:  # after the commit: a beat may write, and so may others then
+            heartbeat()
         attempt = call_provider(
             session,
             message,
@@ -303,7 +315,8 @@ def _message_for(
     links: EmailLinks | None,
     reminder: bool,
 ) -> tuple[Message, OutboundMessage]:
-    """Step 2 of the protocol: the outbound row, committed before the provider can see it."""
+    """Step 2 of the protocol: the outbound row, committed with the claim before the provider
+    can see it."""
     contractor, survey = invitation.contractor, invitation.survey
     values = templates.values_for(contractor.name, contractor.client, survey.scale_max)
     sms_body = ""
@@ -348,7 +361,7 @@ def _record_sent(
         if reminder
         else record_invitation_sent(session, invitation.id, channel=channel_name)
     )
-    session.commit()
+    commit_unflushed(session)  # durable with the next send's claim; see the module docstring
     return status
 
 

@@ -1,15 +1,17 @@
 """The send protocol every outbound message follows: invitations, reminders, staff messages.
 
 1. **claim**: the caller moves its work item by compare-and-set (an invitation to
-   ``sending``, a reminder's count to 1, a staff message to ``sending``) and commits; only the
-   worker whose UPDATE matched goes on.
+   ``sending``, a reminder's count to 1, a staff message to ``sending``); only the worker
+   whose UPDATE matched goes on. An invitation's claim is committed with step 2.
 2. **row**: the outbound Message row is committed before the provider can see the message, so
    its id rides along with the send and a crash leaves evidence (see ``outreach.recovery``).
 3. **call**: :func:`call_provider` waits for the sender's turn, takes a last look (time may
    have passed while waiting), and calls the channel.
 4. **record**: the provider's id and status are written by compare-and-set (a quick callback
-   may have come first); a refusal becomes one :class:`~outreach.delivery.refusals.Decision`,
-   whose consent side (an opt-out, a bad address) is recorded here for every caller.
+   may have come first; an invitation's is committed without waiting for the disk, since
+   recovery settles a lost one on the provider's record); a refusal becomes one
+   :class:`~outreach.delivery.refusals.Decision`, whose consent side (an opt-out, a bad
+   address) is recorded here for every caller.
 """
 
 from __future__ import annotations

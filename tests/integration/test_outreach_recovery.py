@@ -171,3 +171,29 @@ def test_provider_that_cannot_be_asked_leaves_the_send_for_the_next_tick(
     assert _recover(clock, channels) == {"sent": 0, "resend": 0, "failed": 0}
     with db.session() as session:
         assert session.get_one(Invitation, invitation_id).status == "sending"
+
+
+def test_answer_lost_with_its_unflushed_commit_is_found_at_the_provider_and_not_resent(
+    live: Live, clock: FrozenClock, channels: dict[str, Channel], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The provider's answer is committed without waiting for the disk; a database crash can
+    lose it. Modelled by that one commit rolling back: the claim and the message row, committed
+    before the call, must be all that is left, and recovery must settle it without a resend."""
+    invitation_id = _invitation()
+
+    def crash_loses_it(session: Session) -> None:
+        session.rollback()
+
+    monkeypatch.setattr("outreach.delivery.invitations.commit_unflushed", crash_loses_it)
+    _send_all(channels, invitation_id)
+    monkeypatch.undo()
+    [sent] = live.sandbox.sms()
+    with db.session() as session:
+        assert session.get_one(Invitation, invitation_id).status == "sending"
+        message = session.scalars(select(Message)).one()
+        assert (message.status, message.provider_id) == ("sending", None)
+    assert _recover(clock, channels) == {"sent": 1, "resend": 0, "failed": 0}
+    assert _send_all(channels, invitation_id) == "sent"
+    assert len(live.sandbox.sms()) == 1
+    with db.session() as session:
+        assert session.get_one(Message, message.id).provider_id == sent["sid"]

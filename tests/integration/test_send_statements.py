@@ -23,7 +23,11 @@ from tests.outreach_helpers import SENDERS, make_invitation, make_survey
 # Claim; invitation with contractor and survey; consent; the contact rule; the message row;
 # the opt-in confirmation's claim; the last look's consent; the provider's answer; "sent".
 # (A first contact adds two: the confirmation put in the text, and its consent event.)
+# PostgreSQL adds one: the answer's commit does not wait for the disk (core.db.commit_unflushed).
 STATEMENTS_PER_SEND = 9
+# The claim with the message row, then the provider's answer: each commit on PostgreSQL waited
+# for its WAL flush, and three of them a send kept a paced worker below 20 sends/s (issue 11).
+COMMITS_PER_SEND = 2
 
 
 def _invitation(session: Session, *, consent_on_file: bool) -> tuple[int, str]:
@@ -59,24 +63,35 @@ def _send(
         )
 
 
-def test_send_invitation_paced_sms_runs_nine_statements(
+def test_send_invitation_paced_sms_runs_nine_statements_in_two_commits(
     session: Session, clock: FrozenClock, redis_conn: redis.Redis
 ) -> None:
     invitation_id, _phone = _invitation(session, consent_on_file=False)
     channels = _channels()
     statements: list[str] = []
+    commits: list[int] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         statements.append(statement)
 
+    def commit(_conn: Any) -> None:
+        commits.append(len(statements))
+
     event.listen(db.engine, "before_cursor_execute", count)
+    event.listen(db.engine, "commit", commit)
     try:
         status = _send(invitation_id, channels, Pacer(redis_conn, 100))
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
+        event.remove(db.engine, "commit", commit)
     assert status == "sent"
     assert len(channels["sms"].sent) == 1
-    assert len(statements) == STATEMENTS_PER_SEND, "\n\n".join(statements)
+    postgresql = db.engine.dialect.name == "postgresql"
+    assert len(statements) == STATEMENTS_PER_SEND + postgresql, "\n\n".join(statements)
+    assert len(commits) == COMMITS_PER_SEND
+    claimed_with_row = statements[: commits[0]]
+    assert claimed_with_row[0].startswith("UPDATE invitations")
+    assert any(s.startswith("INSERT INTO messages") for s in claimed_with_row)
 
 
 def test_send_invitation_opt_out_while_waiting_for_its_turn_sends_nothing(
