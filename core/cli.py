@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 
@@ -13,6 +14,8 @@ from rq.job import Job
 
 from core import logs, metrics, migrate
 from core.queue import DEFAULT, QUEUE_NAMES, queues
+
+log = logging.getLogger(__name__)
 
 # Where the app keeps the function RQ's cron enqueues (set by outreach.tick.init_app).
 CRON_JOB = "pulse.cron_job"
@@ -68,7 +71,12 @@ class PulseWorker(Worker):
 
     def make_ready(self) -> None:
         for step in self.ready_steps:
-            step()
+            try:
+                step()
+            except Exception:
+                # The worker stays up: a horse that needs what failed here loads it itself,
+                # or fails its job and leaves the work waiting, as before the step existed.
+                log.exception("making ready in the worker failed: %s", step)
 
     def execute_job(self, job: Job, queue: Queue) -> None:
         self.make_ready()  # in the worker, before the fork: the horse inherits it
