@@ -6,7 +6,7 @@ The blueprint lives here; each page group registers its routes from its own modu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -165,6 +166,45 @@ def fail(form: FlaskForm, error: WorkError) -> None:
 
 def done(message: str) -> None:
     flash(message, "success")
+
+
+def commit_form(form: FlaskForm, action: Callable[[Session], str]) -> bool:
+    """Run one staff action from ``form`` in the request's session.
+
+    True when the form was valid and the action committed (its message is flashed); False
+    when either refused, with the domain error beside the field it names and nothing kept,
+    so the caller shows the form again with status 400.
+    """
+    if not form.validate_on_submit():
+        return False
+    session = request_session()
+    try:
+        message = action(session)
+    except WorkError as exc:
+        session.rollback()
+        fail(form, exc)
+        return False
+    session.commit()
+    done(message)
+    return True
+
+
+def commit_or_flash(action: Callable[[Session], str], refused: str = "") -> bool:
+    """Run one staff action that has no form to show again (a list's or bulk bar's button).
+
+    True when it committed (its message is flashed); False when it refused: nothing is kept
+    and why is flashed as an error, after ``refused`` ("Nothing changed: ").
+    """
+    session = request_session()
+    try:
+        message = action(session)
+    except WorkError as exc:
+        session.rollback()
+        flash(f"{refused}{exc}", "error")
+        return False
+    session.commit()
+    done(message)
+    return True
 
 
 @bp.after_request

@@ -13,10 +13,9 @@ from sqlalchemy.orm import Session
 from core.db import request_session
 from staff import accounts, alerts, tickets
 from staff.auth import role_required
-from staff.errors import WorkError
 from staff.forms import AcknowledgeForm, ActionForm, CloseAlertForm, EscalateForm, OutreachForm
 from staff.models import Role
-from staff.views import bp, done, fail, page_arg, steering, view_arg
+from staff.views import bp, commit_form, page_arg, steering, view_arg
 from surveys.models import Alert, Team
 
 CARE_VIEWS = {
@@ -97,16 +96,8 @@ def _act(
 ) -> ResponseReturnValue:
     session = request_session()
     alerts.get_alert(session, alert_id)  # 404 before anything else
-    if form.validate_on_submit():
-        try:
-            message = action(session)
-        except WorkError as exc:
-            session.rollback()
-            fail(form, exc)
-        else:
-            session.commit()
-            done(message)
-            return redirect(url_for(".alert", alert_id=alert_id), 303)
+    if commit_form(form, action):
+        return redirect(url_for(".alert", alert_id=alert_id), 303)
     session.expire_all()
     return _render(alerts.get_alert(session, alert_id), 400, **{key: form})
 

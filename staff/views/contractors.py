@@ -8,15 +8,15 @@ from flask import redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from redis import RedisError
+from sqlalchemy.orm import Session
 
 from core.db import request_session
 from outreach import consent_log, delivery
 from staff import charts, inbox
 from staff import contractors as pages
 from staff.auth import any_staff
-from staff.errors import WorkError
 from staff.forms import ReplyForm
-from staff.views import bp, done, fail, page_arg
+from staff.views import bp, commit_form, page_arg
 from surveys.models import Response
 
 log = logging.getLogger(__name__)
@@ -88,33 +88,29 @@ def reply_to_contractor(contractor_id: int) -> ResponseReturnValue:
     session = request_session()
     contractor = pages.get_contractor(session, contractor_id)
     form = ReplyForm()
-    if form.validate_on_submit():
+
+    def queue(session: Session) -> str:
+        pages.queue_reply(
+            session,
+            contractor.id,
+            form.channel.data or "",
+            form.body.data or "",
+            form.subject.data,
+            by=current_user.id,
+        )
+        opens = pages.next_window_opens(contractor)
+        if opens is None:
+            return f"Message to {contractor.name} queued; it goes out now."
+        return (
+            f"Message to {contractor.name} queued; it waits until "
+            f"{opens:%H:%M} on {opens:%a %d %b}, their time."
+        )
+
+    if commit_form(form, queue):
         try:
-            pages.queue_reply(
-                session,
-                contractor.id,
-                form.channel.data or "",
-                form.body.data or "",
-                form.subject.data,
-                by=current_user.id,
-            )
-        except WorkError as exc:
-            session.rollback()
-            fail(form, exc)
-        else:
-            session.commit()
-            try:
-                delivery.nudge_dispatch()
-            except RedisError:
-                # Stored and committed: the next tick's dispatch sends it all the same.
-                log.warning("could not wake the sender; the next tick will send the reply")
-            opens = pages.next_window_opens(contractor)
-            if opens is None:
-                done(f"Message to {contractor.name} queued; it goes out now.")
-            else:
-                done(
-                    f"Message to {contractor.name} queued; it waits until "
-                    f"{opens:%H:%M} on {opens:%a %d %b}, their time."
-                )
-            return redirect(url_for(".contractor", contractor_id=contractor.id), 303)
+            delivery.nudge_dispatch()
+        except RedisError:
+            # Stored and committed: the next tick's dispatch sends it all the same.
+            log.warning("could not wake the sender; the next tick will send the reply")
+        return redirect(url_for(".contractor", contractor_id=contractor.id), 303)
     return _render(contractor.id, 400, form)

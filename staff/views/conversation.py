@@ -10,6 +10,7 @@ from flask import abort, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from redis import RedisError
+from sqlalchemy.orm import Session
 from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 
@@ -20,7 +21,7 @@ from staff.auth import any_staff, role_required
 from staff.errors import WorkError
 from staff.forms import ActionForm, ReplyForm, choices
 from staff.models import Role
-from staff.views import bp, done, fail
+from staff.views import bp, commit_form, done, fail
 from surveys.models import Alert, Ticket
 
 log = logging.getLogger(__name__)
@@ -170,17 +171,15 @@ def unknown_senders_page(
 @any_staff
 def link_unknown_sender() -> ResponseReturnValue:
     form = LinkSenderForm()
-    session = request_session()
-    if form.validate_on_submit():
-        try:
-            contractor, moved = unknown_senders.link(
-                session, form.address.data or "", form.external_id.data or "", by=current_user.id
-            )
-        except WorkError as exc:
-            session.rollback()
-            fail(form, exc)
-        else:
-            session.commit()
-            done(f"{moved} message(s) from {form.address.data} are now {contractor.name}'s.")
-            return redirect(url_for(".contractor", contractor_id=contractor.id), 303)
+    linked_to: list[int] = []
+
+    def link(session: Session) -> str:
+        contractor, moved = unknown_senders.link(
+            session, form.address.data or "", form.external_id.data or "", by=current_user.id
+        )
+        linked_to.append(contractor.id)
+        return f"{moved} message(s) from {form.address.data} are now {contractor.name}'s."
+
+    if commit_form(form, link):
+        return redirect(url_for(".contractor", contractor_id=linked_to[0]), 303)
     return unknown_senders_page(form, 400)

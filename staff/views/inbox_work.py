@@ -5,18 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, request, url_for
+from flask import redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.db import request_session
 from staff import accounts, bulk, inbox_states
 from staff.auth import any_staff
-from staff.errors import WorkError
 from staff.models import StaffUser
-from staff.views import bp, done
+from staff.views import bp, commit_or_flash
 
 
 def inbox_steering(session: Session, state: str, response_ids: list[int]) -> dict[str, Any]:
@@ -38,8 +36,8 @@ def inbox_steering(session: Session, state: str, response_ids: list[int]) -> dic
 @bp.post("/replies/state")
 @any_staff
 def set_reply_state() -> ResponseReturnValue:
-    session = request_session()
-    try:
+
+    def mark(session: Session) -> str:
         ids = bulk.parse_ids(request.form.getlist("replies"))
         outcome = inbox_states.set_state(
             session,
@@ -48,12 +46,9 @@ def set_reply_state() -> ResponseReturnValue:
             by=current_user.id,
             assignee=request.form.get("assignee", ""),
         )
-    except WorkError as exc:
-        session.rollback()
-        flash(f"Nothing changed: {exc}", "error")
-    else:
-        session.commit()
         label = inbox_states.STATE_LABELS.get(request.form.get("state", ""), "")
-        done(bulk.summary(outcome, "reply", f"marked {label.lower()}"))
+        return bulk.summary(outcome, "reply", f"marked {label.lower()}")
+
+    commit_or_flash(mark, "Nothing changed: ")
     back: dict[str, Any] = {"state": request.form["f_state"]} if request.form.get("f_state") else {}
     return redirect(url_for("staff.flagged_replies", **back), 303)

@@ -6,19 +6,19 @@ from flask import current_app, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import case, select
+from sqlalchemy.orm import Session
 from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from core.db import request_session
 from staff import canned
 from staff.auth import any_staff, role_required
-from staff.errors import WorkError
 from staff.forms import ActionForm, choices
 from staff.models import Role, StaffUser
 from staff.notify import outbox, preferences
 from staff.notify.jobs import send_notification
 from staff.notify.models import Notification, NotificationStatus
-from staff.views import bp, done, fail
+from staff.views import bp, commit_form, commit_or_flash, done
 
 
 class NotifySettingsForm(ActionForm):
@@ -78,30 +78,26 @@ def notify_settings() -> ResponseReturnValue:
 @any_staff
 def save_notify_settings() -> ResponseReturnValue:
     form = NotifySettingsForm()
-    session = request_session()
-    if form.validate_on_submit():
-        try:
-            preferences.save(
-                session,
-                current_user.id,
-                preferences.Choices(
-                    known_as=form.known_as.data or "",
-                    on_call=bool(form.on_call.data),
-                    by_email=bool(form.by_email.data),
-                    slack_url=form.slack_url.data or "",
-                    teams_url=form.teams_url.data or "",
-                    timezone=form.timezone.data or "",
-                    daily_digest=bool(form.daily_digest.data),
-                ),
-                current_app.config["SETTINGS"],
-            )
-        except WorkError as exc:
-            session.rollback()
-            fail(form, exc)
-        else:
-            session.commit()
-            done("Your notification settings are saved.")
-            return redirect(url_for(".notify_settings"), 303)
+
+    def save(session: Session) -> str:
+        preferences.save(
+            session,
+            current_user.id,
+            preferences.Choices(
+                known_as=form.known_as.data or "",
+                on_call=bool(form.on_call.data),
+                by_email=bool(form.by_email.data),
+                slack_url=form.slack_url.data or "",
+                teams_url=form.teams_url.data or "",
+                timezone=form.timezone.data or "",
+                daily_digest=bool(form.daily_digest.data),
+            ),
+            current_app.config["SETTINGS"],
+        )
+        return "Your notification settings are saved."
+
+    if commit_form(form, save):
+        return redirect(url_for(".notify_settings"), 303)
     return _render_settings(form, 400)
 
 
@@ -160,37 +156,30 @@ def canned_replies() -> ResponseReturnValue:
 @role_required(Role.ADMIN)
 def create_canned_reply() -> ResponseReturnValue:
     form = CannedReplyForm()
-    session = request_session()
-    if form.validate_on_submit():
-        try:
-            canned.create(
-                session,
-                form.title.data or "",
-                form.language.data or "",
-                form.body.data or "",
-                by=current_user.id,
-            )
-        except WorkError as exc:
-            session.rollback()
-            fail(form, exc)
-        else:
-            session.commit()
-            done("Canned reply added.")
-            return redirect(url_for(".canned_replies"), 303)
+
+    def create(session: Session) -> str:
+        canned.create(
+            session,
+            form.title.data or "",
+            form.language.data or "",
+            form.body.data or "",
+            by=current_user.id,
+        )
+        return "Canned reply added."
+
+    if commit_form(form, create):
+        return redirect(url_for(".canned_replies"), 303)
     return _render_canned(form, 400)
 
 
 @bp.post("/admin/canned-replies/<int:reply_id>/switch")
 @role_required(Role.ADMIN)
 def switch_canned_reply(reply_id: int) -> ResponseReturnValue:
-    session = request_session()
     if RetryForm().validate_on_submit():
-        try:
+
+        def switch(session: Session) -> str:
             reply = canned.set_active(session, reply_id, on=None, by=current_user.id)
-        except WorkError as exc:
-            session.rollback()
-            done(str(exc))
-        else:
-            session.commit()
-            done(f"{reply.title!r} is now {'in use' if reply.active else 'switched off'}.")
+            return f"{reply.title!r} is now {'in use' if reply.active else 'switched off'}."
+
+        commit_or_flash(switch)
     return redirect(url_for(".canned_replies"), 303)

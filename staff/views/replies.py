@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from sqlalchemy.orm import Session
 
 from core.db import request_session
 from staff import inbox, inbox_states, review
@@ -12,7 +13,7 @@ from staff.auth import any_staff, safe_next
 from staff.errors import WorkError
 from staff.inbox import category_label
 from staff.paging import parse_page
-from staff.views import bp, done
+from staff.views import bp, commit_or_flash
 from staff.views.inbox_work import inbox_steering
 
 
@@ -53,15 +54,12 @@ def needs_look() -> ResponseReturnValue:
 @bp.post("/replies/<int:response_id>/review")
 @any_staff
 def review_reply(response_id: int) -> ResponseReturnValue:
-    session = request_session()
     target = safe_next(request.form.get("next")) or url_for(".needs_look")
-    try:
+
+    def read_again(session: Session) -> str:
         labels = review.parse_labels(request.form)
         review.review(session, response_id, labels, by=current_user.id)
-    except WorkError as exc:
-        session.rollback()
-        flash(str(exc), "error")
-        return redirect(target, 303)
-    session.commit()
-    done(f"Reply #{response_id} reviewed: {category_label(labels['category'])}.")
+        return f"Reply #{response_id} reviewed: {category_label(labels['category'])}."
+
+    commit_or_flash(read_again)
     return redirect(target, 303)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
@@ -23,7 +23,7 @@ from staff.auth import role_required
 from staff.errors import NotFound, WorkError
 from staff.models import Role, StaffUser
 from staff.queue_filters import Filters
-from staff.views import bp, done
+from staff.views import bp, commit_or_flash, done
 from surveys.categories import CATEGORIES
 
 QUEUE_ENDPOINTS = {"support": "staff.support_queue", "care": "staff.care_queue"}
@@ -114,20 +114,17 @@ def _queue_or_404(queue: str) -> str:
 @role_required(Role.SUPPORT, Role.CARE)
 def save_view(queue: str) -> ResponseReturnValue:
     _queue_or_404(queue)
-    session = request_session()
     form_filters = {k.removeprefix("f_"): v for k, v in request.form.items() if k.startswith("f_")}
-    try:
+
+    def save(session: Session) -> str:
         kinds = tuple(alerts.KIND_LABELS) if queue == "care" else CATEGORIES
         filters = Filters.parse(form_filters, kinds=kinds)
         view = saved_views.save(
             session, current_user.id, queue, request.form.get("name", ""), filters
         )
-    except WorkError as exc:
-        session.rollback()
-        flash(f"The view was not saved: {exc}", "error")
-    else:
-        session.commit()
-        done(f"Saved view “{view.name}”.")
+        return f"Saved view “{view.name}”."
+
+    commit_or_flash(save, "The view was not saved: ")
     return _back(queue)
 
 
@@ -146,14 +143,14 @@ def delete_view(queue: str, view_id: int) -> ResponseReturnValue:
 @role_required(Role.SUPPORT, Role.CARE)
 def bulk_action(queue: str) -> ResponseReturnValue:
     _queue_or_404(queue)
-    session = request_session()
     action = request.form.get("action", "")
     fields = {
         "by": current_user.id,
         "assignee": request.form.get("assignee", ""),
         "note": request.form.get("note", ""),
     }
-    try:
+
+    def act(session: Session) -> str:
         ticket_ids = request.form.getlist("tickets")
         alert_ids = request.form.getlist("alerts")
         if not ticket_ids and not alert_ids:
@@ -167,12 +164,9 @@ def bulk_action(queue: str) -> ResponseReturnValue:
         if alert_ids:
             outcome = bulk.alerts_action(session, bulk.parse_ids(alert_ids), action, **fields)
             messages.append(bulk.summary(outcome, "alert", _verb(action)))
-    except WorkError as exc:
-        session.rollback()
-        flash(f"Nothing changed: {exc}", "error")
-    else:
-        session.commit()
-        done(" ".join(messages))
+        return " ".join(messages)
+
+    commit_or_flash(act, "Nothing changed: ")
     return _back(queue)
 
 
@@ -183,7 +177,6 @@ def _verb(action: str) -> str:
 @bp.post("/linked/resolve")
 @role_required(Role.SUPPORT, Role.CARE)
 def resolve_linked() -> ResponseReturnValue:
-    session = request_session()
     back = request.form.get("back", "")
     kind, _, number = back.partition("-")
     if kind not in ("ticket", "alert") or not number.isdigit():
@@ -193,7 +186,8 @@ def resolve_linked() -> ResponseReturnValue:
         if kind == "ticket"
         else url_for("staff.alert", alert_id=int(number))
     )
-    try:
+
+    def resolve(session: Session) -> str:
         keys = linked.parse_keys(request.form.getlist("items"))
         resolved, failed = linked.resolve_together(
             session,
@@ -202,15 +196,12 @@ def resolve_linked() -> ResponseReturnValue:
             by=current_user.id,
             role=current_user.role,
         )
-    except WorkError as exc:
-        session.rollback()
-        flash(f"Nothing resolved: {exc}", "error")
-    else:
-        session.commit()
         message = f"Resolved {', '.join(resolved) or 'nothing'}."
         if failed:
             message += " Not resolved: " + "; ".join(failed)
-        done(message)
+        return message
+
+    commit_or_flash(resolve, "Nothing resolved: ")
     return redirect(target, 303)
 
 

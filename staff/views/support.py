@@ -24,7 +24,7 @@ from staff.forms import (
     choices,
 )
 from staff.models import Role
-from staff.views import bp, done, fail, home_for, page_arg, steering, view_arg
+from staff.views import bp, commit_form, home_for, page_arg, steering, view_arg
 from surveys.models import Team, Ticket
 
 SUPPORT_VIEWS = {
@@ -114,16 +114,8 @@ def _act(
     session = request_session()
     if not tickets.can_work(current_user.role, tickets.get_ticket(session, ticket_id)):
         abort(403)
-    if form.validate_on_submit():
-        try:
-            message = action(session)
-        except WorkError as exc:
-            session.rollback()
-            fail(form, exc)
-        else:
-            session.commit()
-            done(message)
-            return redirect(then or url_for(".ticket", ticket_id=ticket_id), 303)
+    if commit_form(form, action):
+        return redirect(then or url_for(".ticket", ticket_id=ticket_id), 303)
     session.expire_all()
     return _render(tickets.get_ticket(session, ticket_id), 400, **{key: form})
 
