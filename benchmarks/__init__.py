@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from core import migrate
+from core.db import db
+from outreach.models import Contractor, Invitation, Survey
 
 
 def reset_database(url: str) -> None:
@@ -21,6 +25,72 @@ def reset_database(url: str) -> None:
             connection.execute(text("CREATE SCHEMA public"))
         engine.dispose()
     migrate.upgrade(url)
+
+
+def seed_pulse(
+    phones: Sequence[str],
+    *,
+    timezone: str,
+    started: Callable[[int], date],
+    invitation: dict[str, Any],
+    **survey: Any,
+) -> None:
+    """One SMS pulse survey; an active contractor per phone number, in ``timezone``, the n-th
+    started on ``started(n)``; and for each contractor one invitation due today, with
+    ``invitation``'s columns (its status and times) over the plain ones. Rows go in as two
+    statements: a roster of thousands in seconds."""
+    at = datetime.now(UTC)
+    with db.session() as session:
+        pulse = Survey(
+            key="pulse",
+            name="Pulse",
+            question="How is it going?",
+            sms_template="Hi {first_name}, how is {client}? Reply 1-{scale_max}.",
+            email_subject="How is {client}?",
+            email_template="Hi {first_name}",
+            **survey,
+        )
+        session.add(pulse)
+        session.flush()
+        session.execute(
+            Contractor.__table__.insert(),
+            [
+                {
+                    "external_id": f"B-{n:07d}",
+                    "name": f"Contractor {n}",
+                    "phone": phone,
+                    "email": f"c{n}@example.com",
+                    "timezone": timezone,
+                    "channel": "sms",
+                    "start_date": started(n),
+                    "client": f"Client {n % 50}",
+                    "account_manager": f"Manager {n % 20}",
+                    "status": "active",
+                    "language": "en",
+                    "created_at": at,
+                    "updated_at": at,
+                }
+                for n, phone in enumerate(phones)
+            ],
+        )
+        ids = session.scalars(select(Contractor.id).order_by(Contractor.id)).all()
+        session.execute(
+            Invitation.__table__.insert(),
+            [
+                {
+                    "survey_id": pulse.id,
+                    "contractor_id": contractor_id,
+                    "due_on": at.date(),
+                    "channel": "sms",
+                    "reply_token": f"t{contractor_id:031d}",
+                    "reminder_count": 0,
+                    "created_at": at,
+                    "status_changed_at": at,
+                    **invitation,
+                }
+                for contractor_id in ids
+            ],
+        )
 
 
 def start_workers(

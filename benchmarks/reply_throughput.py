@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from rq import Worker  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from benchmarks import reset_database, start_workers, stop_workers  # noqa: E402
+from benchmarks import reset_database, seed_pulse, start_workers, stop_workers  # noqa: E402
 from core.app import import_models  # noqa: E402
 from core.config import Settings  # noqa: E402
 from core.db import db  # noqa: E402
@@ -41,10 +41,8 @@ from outreach.keywords import classify  # noqa: E402
 from outreach.models import (  # noqa: E402
     Contractor,
     Direction,
-    Invitation,
     InvitationStatus,
     Message,
-    Survey,
 )
 from surveys.analysis import analyze  # noqa: E402
 from surveys.models import Ticket  # noqa: E402
@@ -63,59 +61,16 @@ def _seed(contractors: int) -> None:
     """``contractors`` active contractors (and one more for the urgent reply), each with an
     invitation sent an hour ago."""
     at = datetime.now(UTC)
-    with db.session() as session:
-        survey = Survey(
-            key="pulse",
-            name="Pulse",
-            question="How is it going?",
-            sms_template="Hi {first_name}, how is {client}? Reply 1-{scale_max}.",
-            email_subject="How is {client}?",
-            email_template="Hi {first_name}",
-        )
-        session.add(survey)
-        session.flush()
-        phones = [f"+1415{n:07d}" for n in range(contractors)] + [URGENT_PHONE]
-        session.execute(
-            Contractor.__table__.insert(),
-            [
-                {
-                    "external_id": f"B-{n:07d}",
-                    "name": f"Contractor {n}",
-                    "phone": phone,
-                    "email": f"c{n}@example.com",
-                    "timezone": "America/New_York",
-                    "channel": "sms",
-                    "start_date": (at - timedelta(days=60 + n % 30)).date(),
-                    "client": f"Client {n % 50}",
-                    "account_manager": f"Manager {n % 20}",
-                    "status": "active",
-                    "language": "en",
-                    "created_at": at,
-                    "updated_at": at,
-                }
-                for n, phone in enumerate(phones)
-            ],
-        )
-        ids = session.scalars(select(Contractor.id).order_by(Contractor.id)).all()
-        session.execute(
-            Invitation.__table__.insert(),
-            [
-                {
-                    "survey_id": survey.id,
-                    "contractor_id": contractor_id,
-                    "due_on": at.date(),
-                    "status": InvitationStatus.SENT.value,
-                    "channel": "sms",
-                    "reply_token": f"t{contractor_id:031d}",
-                    "reminder_count": 0,
-                    "send_attempts": 1,
-                    "created_at": at,
-                    "sent_at": at - timedelta(hours=1),
-                    "status_changed_at": at,
-                }
-                for contractor_id in ids
-            ],
-        )
+    seed_pulse(
+        [f"+1415{n:07d}" for n in range(contractors)] + [URGENT_PHONE],
+        timezone="America/New_York",
+        started=lambda n: (at - timedelta(days=60 + n % 30)).date(),
+        invitation={
+            "status": InvitationStatus.SENT.value,
+            "send_attempts": 1,
+            "sent_at": at - timedelta(hours=1),
+        },
+    )
 
 
 def _store(settings: Settings, texts: list[str], count: int, contractors: int) -> None:

@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 from rq import Worker  # noqa: E402
 from sqlalchemy import event, func, select  # noqa: E402
 
-from benchmarks import reset_database, start_workers, stop_workers  # noqa: E402
+from benchmarks import reset_database, seed_pulse, start_workers, stop_workers  # noqa: E402
 from core import config  # noqa: E402
 from core.app import import_models  # noqa: E402
 from core.config import SANDBOX_TWILIO_AUTH_TOKEN, Settings  # noqa: E402
@@ -51,7 +51,7 @@ from core.queue import Drain, EmbeddedRedis, queues  # noqa: E402
 from outreach.channels import OutboundMessage  # noqa: E402
 from outreach.channels.twilio_sms import TwilioSMS  # noqa: E402
 from outreach.delivery import Dispatcher, nudge_dispatch  # noqa: E402
-from outreach.models import Contractor, Invitation, InvitationStatus, Survey  # noqa: E402
+from outreach.models import Invitation, InvitationStatus  # noqa: E402
 from sandbox.server import Sandbox  # noqa: E402
 
 UNPACED = 100_000.0  # segments per second: never the limit here
@@ -71,63 +71,20 @@ def _open_place(at: datetime) -> str:
 def _seed(count: int) -> None:
     """``count`` contractors, each with one invitation that may go now (an all-day window)."""
     at = datetime.now(UTC)
-    place = _open_place(at)
-    with db.session() as session:
-        survey = Survey(
-            key="pulse",
-            name="Pulse",
-            question="How is it going?",
-            sms_template="Hi {first_name}, how is {client}? Reply 1-{scale_max}.",
-            email_subject="How is {client}?",
-            email_template="Hi {first_name}",
-            onboarding_days=[],
-            window_start="00:00",
-            window_end="23:59",
-            weekdays_only=False,
-        )
-        session.add(survey)
-        session.flush()
-        session.execute(
-            Contractor.__table__.insert(),
-            [
-                {
-                    "external_id": f"B-{n:07d}",
-                    "name": f"Contractor {n}",
-                    "phone": f"+1415{n:07d}",
-                    "email": f"c{n}@example.com",
-                    "timezone": place,
-                    "channel": "sms",
-                    "start_date": date(2026, 1, 5),
-                    "client": f"Client {n % 50}",
-                    "account_manager": f"Manager {n % 20}",
-                    "status": "active",
-                    "language": "en",
-                    "created_at": at,
-                    "updated_at": at,
-                }
-                for n in range(count)
-            ],
-        )
-        ids = session.scalars(select(Contractor.id).order_by(Contractor.id)).all()
-        session.execute(
-            Invitation.__table__.insert(),
-            [
-                {
-                    "survey_id": survey.id,
-                    "contractor_id": contractor_id,
-                    "due_on": at.date(),
-                    "status": InvitationStatus.SCHEDULED.value,
-                    "channel": "sms",
-                    "reply_token": f"t{contractor_id:031d}",
-                    "reminder_count": 0,
-                    "send_attempts": 0,
-                    "created_at": at,
-                    "status_changed_at": at,
-                    "expires_at": at + timedelta(days=1),
-                }
-                for contractor_id in ids
-            ],
-        )
+    seed_pulse(
+        [f"+1415{n:07d}" for n in range(count)],
+        timezone=_open_place(at),
+        started=lambda _n: date(2026, 1, 5),
+        invitation={
+            "status": InvitationStatus.SCHEDULED.value,
+            "send_attempts": 0,
+            "expires_at": at + timedelta(days=1),
+        },
+        onboarding_days=[],
+        window_start="00:00",
+        window_end="23:59",
+        weekdays_only=False,
+    )
 
 
 def _fresh(url: str, sandbox: Sandbox, count: int) -> None:
