@@ -49,8 +49,7 @@ DECIDING = {
     # The opt-out model is fitted with every reader here; a variant without it sets it aside.
     "opt_out_words",
     "opt_out_words_act",
-    "opt_out_words_about",
-    "opt_out_words_calm",
+    "opt_out_words_unnamed",
 }
 
 

@@ -142,14 +142,11 @@ def analyze(
     # The model may add an opt-out the keywords missed, never remove one, and only for a reply
     # that reports no problem ("remove me from the night rotation" is about a shift); the
     # head's opt-out only for a reply about our messages at all, the opt-out model's (which
-    # learned the look-alikes) so too when its settings ask: a false opt-out silences someone
-    # who wanted to talk.
+    # learned the look-alikes) for one naming none of them only when it is surer still: a
+    # false opt-out silences someone who wanted to talk.
     named = about_messages(text)
-    settings = current.settings
-    unnamed_ok = not settings.opt_out_words_about and not (
-        settings.opt_out_words_calm and (negative or quit_intent)
-    )
-    by_model = (reading.opt_out and named) or (reading.opt_out_words and (named or unnamed_ok))
+    sure = reading.probabilities.get(OPT_OUT_WORDS, 0.0) >= current.settings.opt_out_words_unnamed
+    by_model = (reading.opt_out and named) or (reading.opt_out_words and (named or sure))
     opt_out = keyword is Keyword.OPT_OUT or (
         keyword is None and by_model and category == Category.NONE
     )

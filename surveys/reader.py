@@ -140,14 +140,14 @@ class Settings:
     # every reply that is not an opt-out on dev: the thresholds' "opt_out_words"); from
     # OPT_OUT_WORDS_LOOK up to there it goes to "Needs a look".
     opt_out_words_act: float = 0.85
-    # Whether the opt-out model's opt-out, like the head's, needs a reply that names our
-    # messages (outreach.keywords.about_messages); otherwise the model itself, which learned
-    # the look-alikes, is the gate.
-    opt_out_words_about: bool = False
-    # Whether the opt-out model's opt-out for a reply that names none of our messages waits,
-    # in "Needs a look", when the reply reads as negative or as quit intent: an opt-out alone
-    # is neither (docs/labelling.md), and "I quit." or "ya no puedo más" are about the job.
-    opt_out_words_calm: bool = True
+    # For a reply that names none of our messages (outreach.keywords.about_messages: "pls
+    # delete my #", "no me interesa recibir esto"), the opt-out model's opt-out is acted on
+    # only from this probability; from its bar up to here it goes to "Needs a look" (above 1:
+    # never acted on, as the head's). Held-out writers (39, each in turn): acting on such
+    # replies from the bar made 2 false opt-outs ("I quit." at .85, "ya no puedo mas, estoy
+    # agotada" at .91); from .93 up none, acting on English .933 and Spanish .969 of opt-outs
+    # against .925 / .962 when never.
+    opt_out_words_unnamed: float = 0.95
 
 
 @dataclass

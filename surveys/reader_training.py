@@ -192,12 +192,8 @@ def choose_thresholds(reader: Reader, dev: Sequence[Example]) -> dict[str, float
             chosen[name] = _threshold(scores, truth, goal)
     words_p = reader.opt_out_words_probability([e.text for e in dev])
     if words_p is not None:
-        # The replies the opt-out model's opt-out can reach: no problem reported, and naming
-        # our messages when Settings.opt_out_words_about asks it.
-        about = reader.settings.opt_out_words_about
-        reachable = np.asarray(
-            [e.category == Category.NONE and (not about or about_messages(e.text)) for e in dev]
-        )
+        # The replies the opt-out model's opt-out can reach: those reporting no problem.
+        reachable = np.asarray([e.category == Category.NONE for e in dev])
         chosen[OPT_OUT_WORDS] = _no_false_positive(
             words_p[reachable],
             _labels(dev, "opt_out")[reachable],

@@ -100,7 +100,7 @@ def test_reader_opt_out_keyword_is_never_removed_by_the_model_s_caution() -> Non
 
 def test_reader_opt_out_model_acts_on_a_reply_naming_no_message_that_reports_no_problem() -> None:
     # The opt-out model learned the look-alikes: it needs no word about our messages.
-    eager = _eager(head=1.01, words=0.0, opt_out_words_about=False)
+    eager = _eager(head=1.01, words=0.0, opt_out_words_unnamed=0.0)
     unlisted = "who is this? i never signed up for anything"
     assert classify(unlisted) is None
     assert analyze(unlisted, using=eager).opt_out
@@ -111,8 +111,8 @@ def test_reader_opt_out_model_acts_on_a_reply_naming_no_message_that_reports_no_
     assert not analyze("mejor mándenme las encuestas por correo, no por texto", using=eager).opt_out
 
 
-def test_reader_opt_out_model_asked_to_wait_for_our_messages_sends_the_rest_for_a_look() -> None:
-    eager = _eager(head=1.01, words=0.0, opt_out_words_about=True)
+def test_reader_opt_out_model_unsure_of_a_reply_naming_no_message_sends_it_for_a_look() -> None:
+    eager = _eager(head=1.01, words=0.0, opt_out_words_unnamed=1.01)
     unlisted = analyze("who is this? i never signed up for anything", using=eager)
     assert not unlisted.opt_out
     assert "opt_out" in unlisted.unsure  # uncertain, so looked at rather than dropped
