@@ -9,7 +9,9 @@ that weighed most are the cues staff see.
 What is learned, one scikit-learn logistic regression each, over one shared set of features:
 
 - ``category``: the eight categories, one of them per reply;
-- ``negative``, ``quit_intent`` and ``opt_out``: yes/no each.
+- ``negative``, ``quit_intent`` and ``opt_out``: yes/no each;
+- an opt-out model of its own (:class:`OptOutModel`) over word 1-3 and character 2-5 grams,
+  which reads opt-outs in words nobody listed better than the shared ``opt_out`` head.
 
 The features are TF-IDF word 1-2 grams and character 2-4 grams, each seen in at least two
 replies (accents folded, so "dia" and "día" are one word), plus a few dense signals: TextBlob
