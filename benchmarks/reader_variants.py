@@ -46,6 +46,10 @@ DECIDING = {
     "opt_out_elsewhere",
     "nb_weight",
     "nb_alpha",
+    # The opt-out model is fitted with every reader here; a variant without it sets it aside.
+    "opt_out_words",
+    "opt_out_words_act",
+    "opt_out_words_unnamed",
 }
 
 
@@ -69,7 +73,8 @@ def variant(
         x = base.features([e.text for e in rows])
         ngrams = x[:, : len(base.words.vocabulary_) + len(base.chars.vocabulary_)]
         nb = ComplementNB(alpha=settings.nb_alpha).fit(ngrams, [e.category for e in rows])
-    return dataclasses.replace(base, settings=settings, nb_model=nb)
+    opt_out_model = base.opt_out_model if settings.opt_out_words else None
+    return dataclasses.replace(base, settings=settings, nb_model=nb, opt_out_model=opt_out_model)
 
 
 @dataclasses.dataclass
@@ -105,7 +110,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         held = [e for e in rows if e.origin in group]
         train = [e for e in others if e.split is Split.TRAIN]
         tune = [e for e in others if e.split is Split.DEV]
-        base = reader_training.fit(train, reader.Settings())
+        base = reader_training.fit(
+            train, dataclasses.replace(reader.Settings(), opt_out_words=True)
+        )
         for name, settings in variants:
             candidate = variant(base, settings, train)
             candidate.thresholds = reader_training.choose_thresholds(candidate, tune)

@@ -23,6 +23,7 @@ from typing import Any
 from outreach.keywords import Keyword, about_messages, carrier_keyword, classify
 from surveys import language, reader, rules, sentiment
 from surveys.categories import CATEGORIES, PROBLEMS, TICKET_PRIORITY, Category
+from surveys.reader import OPT_OUT_WORDS
 from surveys.scoring import extract_rating, is_low
 
 __all__ = ["CATEGORIES", "Analysis", "analyze", "mood"]
@@ -139,13 +140,26 @@ def analyze(
         cues.append(f"low rating: {rating} of {scale_max}")
     negative = negative or low_rating or quit_intent or category in PROBLEMS
     # The model may add an opt-out the keywords missed, never remove one, and only for a reply
-    # that is about our messages at all and reports no problem ("remove me from the night
-    # rotation" is about a shift): a false opt-out silences someone who wanted to talk.
+    # that reports no problem ("remove me from the night rotation" is about a shift); the
+    # head's opt-out only for a reply about our messages at all, the opt-out model's (which
+    # learned the look-alikes) for one naming none of them only when it is surer still: a
+    # false opt-out silences someone who wanted to talk.
+    named = about_messages(text)
+    sure = reading.probabilities.get(OPT_OUT_WORDS, 0.0) >= current.settings.opt_out_words_unnamed
+    by_model = (reading.opt_out and named) or (reading.opt_out_words and (named or sure))
     opt_out = keyword is Keyword.OPT_OUT or (
-        keyword is None and reading.opt_out and category == Category.NONE and about_messages(text)
+        keyword is None and by_model and category == Category.NONE
     )
+    if (
+        reading.opt_out_words
+        and not by_model
+        and category == Category.NONE
+        and "opt_out" not in unsure
+    ):
+        unsure = (*unsure, "opt_out")  # an uncertain opt-out is looked at, never dropped
     if opt_out and keyword is None:
-        cues.append(f"opt-out in other words ({reading.probabilities['opt_out']:.0%})")
+        p = max(reading.probabilities["opt_out"], reading.probabilities.get(OPT_OUT_WORDS, 0.0))
+        cues.append(f"opt-out in other words ({p:.0%})")
     priority = must[0].priority if must else TICKET_PRIORITY.get(category)
     return Analysis(
         rating=rating,

@@ -24,7 +24,9 @@ from surveys.reader import (
     BINARY,
     CORRECTION_WEIGHT,
     FORMAT,
+    OPT_OUT_WORDS,
     RECALL_GOALS,
+    OptOutModel,
     Reader,
     Settings,
 )
@@ -44,6 +46,18 @@ def _vectorizers(settings: Settings) -> tuple[TfidfVectorizer, TfidfVectorizer]:
     )
     chars = TfidfVectorizer(analyzer="char_wb", ngram_range=settings.char_ngrams, **common)
     return words, chars
+
+
+def _opt_out_model(
+    prepared: Sequence[str], labels: np.ndarray, settings: Settings, w: np.ndarray | None
+) -> OptOutModel:
+    common = {"sublinear_tf": True, "strip_accents": "unicode", "min_df": settings.min_df}
+    words = TfidfVectorizer(ngram_range=(1, 3), token_pattern=_WORDS_AND_LETTERS, **common)
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), **common)
+    x = sparse.hstack([words.fit_transform(prepared), chars.fit_transform(prepared)], format="csr")
+    # Balanced: opt-outs are one reply in sixteen, and each must weigh as much as the rest.
+    model = LogisticRegression(C=settings.C_binary, class_weight="balanced", max_iter=3000)
+    return OptOutModel(words, chars, model.fit(x, labels, sample_weight=w))
 
 
 def _labels(examples: Sequence[Example], name: str) -> np.ndarray:
@@ -84,6 +98,9 @@ def fit(
         model = LogisticRegression(C=settings.C_binary, class_weight="balanced", max_iter=3000)
         model.fit(x, _labels(examples, name), sample_weight=w)
         binary_models[name] = model
+    opt_out_model = None
+    if settings.opt_out_words:
+        opt_out_model = _opt_out_model(prepared, _labels(examples, "opt_out"), settings, w)
     return Reader(
         version="unversioned",
         settings=settings,
@@ -93,6 +110,7 @@ def fit(
         binary_models=binary_models,
         thresholds=dict(thresholds or dict.fromkeys(BINARY, 0.5)),
         nb_model=nb_model,
+        opt_out_model=opt_out_model,
     )
 
 
@@ -172,6 +190,15 @@ def choose_thresholds(reader: Reader, dev: Sequence[Example]) -> dict[str, float
             )
         else:
             chosen[name] = _threshold(scores, truth, goal)
+    words_p = reader.opt_out_words_probability([e.text for e in dev])
+    if words_p is not None:
+        # The replies the opt-out model's opt-out can reach: those reporting no problem.
+        reachable = np.asarray([e.category == Category.NONE for e in dev])
+        chosen[OPT_OUT_WORDS] = _no_false_positive(
+            words_p[reachable],
+            _labels(dev, "opt_out")[reachable],
+            reader.settings.opt_out_words_act,
+        )
     return chosen
 
 

@@ -198,6 +198,15 @@ def model_card(reader: reader_module.Reader) -> str:
             f"below that{elsewhere if settings.get('opt_out_elsewhere') else ''} it goes to "
             "Needs a look for staff to confirm.",
         ]
+    if settings.get("opt_out_words"):
+        lines += [
+            "",
+            "An opt-out model of its own (word 1-3 and character 2-5 grams) is acted on from "
+            f"{settings.get('opt_out_words_act', 0):.2f} (and above every reply on dev that is "
+            "not an opt-out: its threshold above) for a reply that reports no problem, from "
+            f"{settings.get('opt_out_words_unnamed', 1):.2f} for one naming none of our messages"
+            + f"; from {reader_module.OPT_OUT_WORDS_LOOK:.2f} it goes to Needs a look.",
+        ]
     for title, key in (
         ("Test split (never used to choose anything)", "test"),
         ("Cross-validated on train + dev", "cross_validated"),

@@ -50,13 +50,16 @@ def test_analyze_model_opt_out_is_not_honoured_for_a_reply_reporting_a_problem()
     assert plain.opt_out  # no keyword says so: the model's opt-out, let through
 
 
-def _eager(**settings: object) -> reader.Reader:
-    # The shipped reader with its opt-out threshold at zero, so the model says "opt-out" to
-    # every reply and only the decision around it is left to test.
+def _eager(head: float = 0.0, words: float | None = None, **settings: object) -> reader.Reader:
+    # The shipped reader with its opt-out head's threshold at ``head`` (zero: it says "opt-out"
+    # to every reply) and the opt-out model's acting bar at ``words`` (None: the model set
+    # aside), so only the decision around them is left to test.
     current = reader.current()
+    if words is None:
+        settings = {"opt_out_words": False, **settings}
     return dataclasses.replace(
         current,
-        thresholds={**current.thresholds, "opt_out": 0.0},
+        thresholds={**current.thresholds, "opt_out": head, reader.OPT_OUT_WORDS: words or 0.0},
         settings=dataclasses.replace(current.settings, **settings),  # type: ignore[arg-type]
     )
 
@@ -90,9 +93,37 @@ def test_reader_model_opt_out_naming_another_way_to_reach_them_goes_to_needs_a_l
 
 def test_reader_opt_out_keyword_is_never_removed_by_the_model_s_caution() -> None:
     # The model may add opt-outs, never remove one: a keyword's stands whatever else it says.
-    careful = _eager(opt_out_act=1.01, opt_out_elsewhere=True)
+    careful = _eager(head=1.01, words=1.01, opt_out_act=1.01, opt_out_elsewhere=True)
     for text in ("stop texting me, I only work Sundays now", "STOP", "no me manden más mensajes"):
         assert analyze(text, using=careful).opt_out, text
+
+
+def test_reader_opt_out_model_acts_on_a_reply_naming_no_message_that_reports_no_problem() -> None:
+    # The opt-out model learned the look-alikes: it needs no word about our messages.
+    eager = _eager(head=1.01, words=0.0, opt_out_words_unnamed=0.0)
+    unlisted = "who is this? i never signed up for anything"
+    assert classify(unlisted) is None
+    assert analyze(unlisted, using=eager).opt_out
+    about_a_shift = analyze("please remove me from the night rotation, I have kids", using=eager)
+    assert about_a_shift.category == Category.HOURS_SCOPE
+    assert not about_a_shift.opt_out
+    # They still want to hear from us, another way.
+    assert not analyze("mejor mándenme las encuestas por correo, no por texto", using=eager).opt_out
+
+
+def test_reader_opt_out_model_unsure_of_a_reply_naming_no_message_sends_it_for_a_look() -> None:
+    eager = _eager(head=1.01, words=0.0, opt_out_words_unnamed=1.01)
+    unlisted = analyze("who is this? i never signed up for anything", using=eager)
+    assert not unlisted.opt_out
+    assert "opt_out" in unlisted.unsure  # uncertain, so looked at rather than dropped
+    assert analyze(_MODEL_ONLY, using=eager).opt_out
+
+
+def test_reader_opt_out_model_below_its_bar_goes_to_needs_a_look_instead() -> None:
+    flagged = analyze(_MODEL_ONLY, using=_eager(head=1.01, words=1.01))
+    assert flagged.probabilities[reader.OPT_OUT_WORDS] >= reader.OPT_OUT_WORDS_LOOK
+    assert not flagged.opt_out
+    assert "opt_out" in flagged.unsure
 
 
 def test_reader_elsewhere_words_are_in_the_shipped_vocabulary() -> None:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import sparse
 
-from surveys import corpus, reader
+from surveys import corpus, reader, reader_features
 
 # Replies of every kind the corpus has, plus the edges: nothing, emoji, words no reply used.
 EDGES = ["", "4", "👍👍", "zzqx vvbn", "STOP", "¿Cuándo me pagan? $45.50 a las 4:30pm", "a" * 500]
@@ -64,3 +65,17 @@ def test_reader_rows_of_a_batch_equal_rows_one_at_a_time(
     batch = model.read_many(texts[:40])
     alone = [model.read(t) for t in texts[:40]]
     assert batch == alone
+
+
+def test_reader_opt_out_model_reads_the_probability_scikit_learn_predicts(
+    model: reader.Reader, texts: list[str]
+) -> None:
+    own = model.opt_out_model
+    assert own is not None  # Settings.opt_out_words is on in the shipped reader
+    prepared = [reader_features.prepare(t) for t in texts]
+    x = sparse.hstack([own.words.transform(prepared), own.chars.transform(prepared)], "csr")
+    expected = own.model.predict_proba(x)[:, 1]
+    np.testing.assert_allclose(own.probability(prepared), expected, rtol=0, atol=1e-9)
+    for row, reading in enumerate(model.read_many(texts[:40])):
+        got = reading.probabilities[reader.OPT_OUT_WORDS]
+        assert got == pytest.approx(round(expected[row], 4), abs=1e-4)
