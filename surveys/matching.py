@@ -184,7 +184,8 @@ class Batch:
                 Conversation.open_for.in_(ids)
             )
         ):
-            batch.conversing.add(contractor_id)
+            if contractor_id is not None:  # by the query
+                batch.conversing.add(contractor_id)
             if response_id is not None:
                 joined.add(response_id)
         batch._load_joinable(session, joined)
@@ -206,7 +207,8 @@ class Batch:
             .where(Message.response_id.in_(ids))
             .order_by(Message.id)
         ):
-            self.stored_bodies[response_id].append(body)
+            if response_id is not None:  # by the query
+                self.stored_bodies[response_id].append(body)
 
     def contractor(self, session: Session, message: Message) -> Contractor | None:
         key = (message.channel, _address(message))
