@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 
 from core import migrate
 
@@ -55,3 +56,24 @@ def stop_workers(procs: Iterable[subprocess.Popen[bytes]]) -> None:
             # RQ's pub/sub thread now and then keeps a stopping worker waiting.
             proc.kill()
             proc.wait()
+
+
+@contextmanager
+def counting_sql(engine: Engine) -> Iterator[dict[str, int]]:
+    """SQL statements and commits on ``engine`` while the block runs, counted by SQLAlchemy's
+    events, in the dict it yields."""
+    counted = {"statements": 0, "commits": 0}
+
+    def statement(*_args: object) -> None:
+        counted["statements"] += 1
+
+    def commit(*_args: object) -> None:
+        counted["commits"] += 1
+
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "commit", commit)
+    try:
+        yield counted
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "commit", commit)

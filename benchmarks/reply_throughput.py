@@ -36,9 +36,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rq import Worker  # noqa: E402
-from sqlalchemy import event, func, select  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
-from benchmarks import reset_database, start_workers, stop_workers  # noqa: E402
+from benchmarks import counting_sql, reset_database, start_workers, stop_workers  # noqa: E402
 from core.app import import_models  # noqa: E402
 from core.config import Settings  # noqa: E402
 from core.db import db  # noqa: E402
@@ -182,14 +182,6 @@ def _in_process(url: str, redis_url: str, texts: list[str], args: argparse.Names
     prints the CPU and wall seconds it took, and SQL statements and commits per reply."""
     _fresh(url, redis_url, texts, args)
     make_ready()  # as a worker does before it forks the reader's work horse
-    counted = {"statements": 0, "commits": 0}
-
-    def statement(*_args: object) -> None:
-        counted["statements"] += 1
-
-    def commit(*_args: object) -> None:
-        counted["commits"] += 1
-
     ahead_cpu = [0.0]
     read_ahead = reading_ahead.read_ahead
 
@@ -200,20 +192,17 @@ def _in_process(url: str, redis_url: str, texts: list[str], args: argparse.Names
         finally:
             ahead_cpu[0] += time.process_time() - began
 
-    event.listen(db.engine, "before_cursor_execute", statement)
-    event.listen(db.engine, "commit", commit)
     # The reader job calls it through its module: timed there, so the figure is the job's own.
     reading_ahead.read_ahead = timed_read_ahead
     reader = Reader()
-    started, cpu = time.perf_counter(), time.process_time()
     try:
-        while reader.read_batch():
-            pass
-        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        with counting_sql(db.engine) as counted:
+            started, cpu = time.perf_counter(), time.process_time()
+            while reader.read_batch():
+                pass
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     finally:
         reading_ahead.read_ahead = read_ahead
-        event.remove(db.engine, "before_cursor_execute", statement)
-        event.remove(db.engine, "commit", commit)
     waiting = _waiting()
     with db.session() as session:
         failed = session.scalar(select(func.count()).where(Message.process_attempts > 0))
