@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import Engine, create_engine, event, select, text
 
 from core import migrate
 from core.db import db
@@ -125,3 +126,24 @@ def stop_workers(procs: Iterable[subprocess.Popen[bytes]]) -> None:
             # RQ's pub/sub thread now and then keeps a stopping worker waiting.
             proc.kill()
             proc.wait()
+
+
+@contextmanager
+def counting_sql(engine: Engine) -> Iterator[dict[str, int]]:
+    """SQL statements and commits on ``engine`` while the block runs, counted by SQLAlchemy's
+    events, in the dict it yields."""
+    counted = {"statements": 0, "commits": 0}
+
+    def statement(*_args: object) -> None:
+        counted["statements"] += 1
+
+    def commit(*_args: object) -> None:
+        counted["commits"] += 1
+
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "commit", commit)
+    try:
+        yield counted
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "commit", commit)

@@ -10,6 +10,12 @@ Support ticket exists is printed too.
 
     .venv/bin/python benchmarks/reply_throughput.py [--replies 2000] [--database-url URL]
 
+``--in-process`` measures no workers: one reader in this process reads the N replies exactly
+as a worker's reader job does (one :class:`surveys.jobs.Reader`, batch after batch), and the
+script prints the CPU seconds this process spent, SQL statements and commits per reply. On a
+shared machine, where wall-clock rates swing with other people's load, CPU seconds compared
+side by side are the steadier figure.
+
 The default database is a fresh SQLite file per round. A PostgreSQL URL must name a database
 this script may empty (its schema is dropped and rebuilt for each round).
 """
@@ -24,6 +30,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -31,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from rq import Worker  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from benchmarks import reset_database, seed_pulse, start_workers, stop_workers  # noqa: E402
+from benchmarks import counting_sql, reset_database, seed_pulse, start_workers, stop_workers  # noqa: E402
 from core.app import import_models  # noqa: E402
 from core.config import Settings  # noqa: E402
 from core.db import db  # noqa: E402
@@ -44,7 +51,9 @@ from outreach.models import (  # noqa: E402
     InvitationStatus,
     Message,
 )
-from surveys.analysis import analyze  # noqa: E402
+from surveys import reading_ahead  # noqa: E402
+from surveys.analysis import analyze, make_ready  # noqa: E402
+from surveys.jobs import Reader  # noqa: E402
 from surveys.models import Ticket  # noqa: E402
 
 TEXTS = ROOT / "benchmarks" / "data" / "heldout_replies.csv"
@@ -112,17 +121,64 @@ def _urgent_ticket() -> bool:
         )
 
 
-def _round(
-    url: str, redis_url: str, workers: int, texts: list[str], args: argparse.Namespace, tmp: str
-) -> tuple[float, float | None]:
-    """Replies read per second, and (with ``urgent``) seconds from storing the urgent reply
-    to its ticket."""
+def _fresh(url: str, redis_url: str, texts: list[str], args: argparse.Namespace) -> Settings:
+    """An empty database with the roster seeded and the N replies stored, waiting."""
     db.dispose()
     reset_database(url)
     db.configure(url)
     settings = Settings.from_env({}, database_url=url, redis_url=redis_url)
     _seed(args.contractors)
     _store(settings, texts, args.replies, args.contractors)
+    return settings
+
+
+def _in_process(url: str, redis_url: str, texts: list[str], args: argparse.Namespace) -> None:
+    """One reader in this process reads the stored replies as a worker's reader job does;
+    prints the CPU and wall seconds it took, and SQL statements and commits per reply."""
+    _fresh(url, redis_url, texts, args)
+    make_ready()  # as a worker does before it forks the reader's work horse
+    ahead_cpu = [0.0]
+    read_ahead = reading_ahead.read_ahead
+
+    def timed_read_ahead(*args: Any) -> reading_ahead.Ahead:
+        began = time.process_time()
+        try:
+            return read_ahead(*args)
+        finally:
+            ahead_cpu[0] += time.process_time() - began
+
+    # The reader job calls it through its module: timed there, so the figure is the job's own.
+    reading_ahead.read_ahead = timed_read_ahead
+    reader = Reader()
+    try:
+        with counting_sql(db.engine) as counted:
+            started, cpu = time.perf_counter(), time.process_time()
+            while reader.read_batch():
+                pass
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    finally:
+        reading_ahead.read_ahead = read_ahead
+    waiting = _waiting()
+    with db.session() as session:
+        failed = session.scalar(select(func.count()).where(Message.process_attempts > 0))
+    if waiting or failed:
+        raise SystemExit(f"{waiting} replies still waiting, {failed} failed")
+    n = args.replies
+    print(
+        f"in-process reader: {n:,} replies in {cpu:.2f} CPU s ({n / cpu:,.0f}/CPU-s; "
+        f"{ahead_cpu[0]:.2f} s of it analysing ahead), {elapsed:.2f} s wall; "
+        f"{counted['statements'] / n:.2f} SQL statements and "
+        f"{counted['commits'] / n:.3f} commits a reply",
+        flush=True,
+    )
+
+
+def _round(
+    url: str, redis_url: str, workers: int, texts: list[str], args: argparse.Namespace, tmp: str
+) -> tuple[float, float | None]:
+    """Replies read per second, and (with ``urgent``) seconds from storing the urgent reply
+    to its ticket."""
+    settings = _fresh(url, redis_url, texts, args)
     queues.connection.flushall()
     for drain in Drain.all:
         drain.forget()
@@ -180,9 +236,24 @@ def main() -> int:
     parser.add_argument(
         "--no-urgent", dest="urgent", action="store_false", help="skip the urgent reply"
     )
+    parser.add_argument(
+        "--in-process", action="store_true", help="one reader in this process: CPU s, SQL"
+    )
     args = parser.parse_args()
     import_models()
     texts = _texts()
+    if args.in_process:
+        with tempfile.TemporaryDirectory() as tmp, EmbeddedRedis() as redis_server:
+            queues.configure(redis_server.url)
+            _in_process(
+                args.database_url or f"sqlite:///{tmp}/replies.sqlite3",
+                redis_server.url,
+                texts,
+                args,
+            )
+            queues.close()
+        db.dispose()
+        return 0
     sample = [texts[n % len(texts)] for n in range(args.replies)]
     analyze(sample[0], 5, "en")  # loads the learned reader, as a worker's first reply does
     started = time.perf_counter()

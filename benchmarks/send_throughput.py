@@ -40,9 +40,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rq import Worker  # noqa: E402
-from sqlalchemy import event, func, select  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
-from benchmarks import reset_database, seed_pulse, start_workers, stop_workers  # noqa: E402
+from benchmarks import counting_sql, reset_database, seed_pulse, start_workers, stop_workers  # noqa: E402
 from core import config  # noqa: E402
 from core.app import import_models  # noqa: E402
 from core.config import SANDBOX_TWILIO_AUTH_TOKEN, Settings  # noqa: E402
@@ -211,24 +211,11 @@ def _statements_per_send(
         )
     )
     dispatcher = Dispatcher.from_settings(config.active())
-    counted = {"statements": 0, "commits": 0}
-
-    def statement(*_args: object) -> None:
-        counted["statements"] += 1
-
-    def commit(*_args: object) -> None:
-        counted["commits"] += 1
-
-    event.listen(db.engine, "before_cursor_execute", statement)
-    event.listen(db.engine, "commit", commit)
-    started, cpu = time.perf_counter(), time.process_time()
-    try:
+    with counting_sql(db.engine) as counted:
+        started, cpu = time.perf_counter(), time.process_time()
         while dispatcher.send_batch():
             pass
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-    finally:
-        event.remove(db.engine, "before_cursor_execute", statement)
-        event.remove(db.engine, "commit", commit)
     sent = len(sandbox.sms())
     if sent != count:
         raise SystemExit(f"the sandbox took {sent} texts for {count} invitations")

@@ -105,6 +105,11 @@ class Batch:
     texts: dict[int, list[tuple[datetime, int, Response | int]]] = field(default_factory=dict)
     # reply -> the bodies of this batch's texts that it holds, in order
     bodies: dict[Response, list[str]] = field(default_factory=dict)
+    # reply id -> the bodies of the stored texts it held when the batch began, in order: for
+    # the replies a text of this batch may join (an answer's or an open conversation's)
+    stored_bodies: dict[int, list[str]] = field(default_factory=dict)
+    # replies this batch made: stored texts hold none of them until the batch is finished
+    made: set[Response] = field(default_factory=set)
     # messages read, their senders and the reply each went into: linked once the replies
     # have ids
     read_into: list[tuple[Message, int | None, Response]] = field(default_factory=list)
@@ -173,11 +178,37 @@ class Batch:
         ):
             if sender is not None and response_id is not None:  # both, by the query
                 batch.texts.setdefault(sender, []).append((created_at, message_id, response_id))
-        batch.conversing = set(
-            session.scalars(select(Conversation.open_for).where(Conversation.open_for.in_(ids)))
-        )
+        joined = {r for texts in batch.texts.values() for _, _, r in texts if isinstance(r, int)}
+        for contractor_id, response_id in session.execute(
+            select(Conversation.open_for, Conversation.response_id).where(
+                Conversation.open_for.in_(ids)
+            )
+        ):
+            if contractor_id is not None:  # by the query
+                batch.conversing.add(contractor_id)
+            if response_id is not None:
+                joined.add(response_id)
+        batch._load_joinable(session, joined)
         batch.memory = Memory.load(session, ids, earliest)
         return batch
+
+    def _load_joinable(self, session: Session, ids: set[int]) -> None:
+        """The replies this batch's texts may join, and the stored texts each holds: a
+        statement each for the whole batch, where asking as each text is read cost two (and a
+        flush of the batch before each)."""
+        if not ids:
+            return
+        # Into the session's identity map: grouped_response and a conversation's reply then
+        # find them there.
+        list(session.scalars(select(Response).where(Response.id.in_(ids))))
+        self.stored_bodies.update({response_id: [] for response_id in ids})
+        for response_id, body in session.execute(
+            select(Message.response_id, Message.body)
+            .where(Message.response_id.in_(ids))
+            .order_by(Message.id)
+        ):
+            if response_id is not None:  # by the query
+                self.stored_bodies[response_id].append(body)
 
     def contractor(self, session: Session, message: Message) -> Contractor | None:
         key = (message.channel, _address(message))
@@ -209,12 +240,25 @@ class Batch:
 
     def earlier_texts(self, session: Session, response: Response) -> list[str]:
         """What the contractor sent before into ``response``: stored texts, then this batch's."""
-        stored = earlier_texts(session, response.id) if response.id is not None else []
+        stored: list[str] = []
+        if response.id is not None and response not in self.made:
+            if response.id not in self.stored_bodies:
+                # Not a reply the batch expected a text to join: asked once, and without a
+                # flush, since what links texts to replies is written only as the batch
+                # finishes (_link_messages), never by the session's unit of work.
+                with session.no_autoflush:
+                    self.stored_bodies[response.id] = earlier_texts(session, response.id)
+            stored = self.stored_bodies[response.id]
         return stored + self.bodies.get(response, [])
 
-    def read(self, contractor_id: int | None, message: Message, response: Response) -> None:
+    def read(
+        self, contractor_id: int | None, message: Message, response: Response, *, made: bool
+    ) -> None:
+        """``message`` was read into ``response``, a reply the batch ``made`` or joined."""
         self.read_into.append((message, contractor_id, response))
-        if contractor_id is not None:
+        if made:
+            self.made.add(response)
+        if contractor_id is not None and _may_converse(response):
             self.conversing.add(contractor_id)
         self.bodies.setdefault(response, []).append(message.body)
         if contractor_id is not None and message.channel == Channel.SMS:
@@ -299,6 +343,13 @@ class Batch:
                 rows,
             )
         self.answered.clear()
+
+
+def _may_converse(response: Response) -> bool:
+    """Whether reading ``response`` may have begun a survey conversation: only an answer to
+    a survey with a flow begins one (surveys.conversations._start)."""
+    invitation = response.invitation
+    return invitation is not None and bool(invitation.survey.flow)
 
 
 @dataclass

@@ -4,7 +4,8 @@ Analysis is most of a reader's CPU time. Done inside the write transaction it ho
 write lock (and, on PostgreSQL, the batch's row and client locks) for all that time, so a
 second reader only waits. Here it runs with no transaction open: from a read of the messages,
 their senders' languages and the scale of the survey each most likely answers, each text (and
-the joined text of an answer sent in pieces) is analysed into :class:`Ahead`.
+the joined text of an answer sent in pieces) is analysed into :class:`Ahead`, the whole batch
+in one call of the learned reader (:func:`surveys.analysis.analyze_many`).
 
 The write transaction then asks :meth:`Ahead.analysis` for exactly the inputs it has settled on
 (text, scale, known language, the must-catch rules in force); a guess that turned out wrong is
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from outreach.models import Channel, Contractor, Invitation, Message, Survey
 from surveys import must_catch, rules
-from surveys.analysis import Analysis, analyze
+from surveys.analysis import Analysis, analyze_many
 from surveys.answers import MAX_REPLY_CHARS, message_text
 from surveys.matching import _ANSWERABLE, ANSWER_WINDOW, GROUP_WINDOW
 from surveys.models import Response
@@ -57,6 +58,7 @@ def read_ahead(session: Session, ids: Sequence[int]) -> Ahead:
     senders = _senders(session, messages)
     scales = _scales(session, {c.id for c in senders.values()}, messages)
     answers = _answers_so_far(session, senders, messages)
+    keys: dict[AnalysisKey, None] = {}  # in reading order, each once
     for message in messages:
         text = message_text(message)
         contractor = senders.get((message.channel, message.from_address.strip().lower()))
@@ -67,9 +69,10 @@ def read_ahead(session: Session, ids: Sequence[int]) -> Ahead:
             if before is not None and before[0] >= message.created_at - GROUP_WINDOW:
                 text = f"{before[1]}\n{text}".strip()[:MAX_REPLY_CHARS]
             answers[contractor.id] = (message.created_at, text)
-        key = (text, scale, known)
-        if key not in ahead.analyses:
-            ahead.analyses[key] = analyze(text, scale, known, must_catch=ahead.ruleset)
+        keys[(text, scale, known)] = None
+    ahead.analyses = dict(
+        zip(keys, analyze_many(list(keys), must_catch=ahead.ruleset), strict=True)
+    )
     return ahead
 
 

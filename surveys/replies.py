@@ -101,6 +101,7 @@ def _read_into(
         response = batch.grouped_response(session, contractor.id, message)
 
     parts = [text]
+    made = response is None
     if response is not None:
         parts = batch.earlier_texts(session, response) + parts
         response.text = f"{response.text}\n{text}".strip()[:MAX_REPLY_CHARS]
@@ -128,7 +129,7 @@ def _read_into(
     _record(response, analysis, match, message)
     if contractor is not None:
         _learn_language(contractor, text)
-    batch.read(contractor.id if contractor else None, message, response)
+    batch.read(contractor.id if contractor else None, message, response, made=made)
     if response.invitation is not None:
         batch.answer(response.invitation, message.created_at)
     if analysis.opt_out and message.channel == Channel.EMAIL:

@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 import pytest
 
-from surveys import reader, reader_features
-from surveys.analysis import CATEGORIES, Analysis, analyze, mood
+from surveys import corpus, reader, reader_features, rules
+from surveys.analysis import CATEGORIES, Analysis, analyze, analyze_many, mood
 
 TICKETS = {
     "timecard_pay": [
@@ -329,3 +329,33 @@ def test_analyze_low_rating_on_ten_points_weighs_like_on_five() -> None:
     on_ten = model.features(["good week"], [reader.Rated(8, 10)]).toarray()
     on_five = model.features(["good week"], [reader.Rated(4, 5)]).toarray()
     assert (on_ten == on_five).all()
+
+
+def test_analyze_many_reads_each_reply_as_analyze_reads_it_alone() -> None:
+    # The reader's batches are read in one call (surveys.reading_ahead); what a reply is read as
+    # must not depend on what it was read with. Train and dev replies of both languages (never
+    # the test split), answers sent in pieces as a batch joins them, and the edges; each read
+    # on two scales, with and without the contractor's language, with a staff phrase in force.
+    examples = corpus.load().split(corpus.Split.TRAIN, corpus.Split.DEV)
+    spanish = [e.text for e in examples if e.lang == "es"][::9]
+    english = [e.text for e in examples if e.lang == "en"][::25]
+    assert len(spanish) > 20 and len(english) > 20
+    pieces = [f"{a}\n{b}" for a, b in zip(english[:15], spanish[:15], strict=True)]
+    edges = ["", "4", "STOP", "👍👍", "9/10 todo bien", "a" * 500, "the forklift guy is fine"]
+    texts = english + spanish + pieces + edges
+    replies = [
+        (text, scale, known)
+        for n, text in enumerate(texts)
+        for scale, known in (((5, None), (10, "es")) if n % 2 else ((5, "en"), (10, None)))
+    ]
+    staff = rules.ruleset().adding(
+        [rules.make_rule("staff-1", "safety_harassment", "urgent", ["forklift guy"])]
+    )
+
+    together = analyze_many(replies, must_catch=staff)
+
+    alone = [analyze(text, scale, known, must_catch=staff) for text, scale, known in replies]
+    assert together == alone
+    assert {a.lang for a in together} == {"en", "es"}
+    assert any(a.rule == "staff-1" for a in together)
+    assert len({a.rating for a in together}) > 3  # ratings read on both scales
